@@ -1,0 +1,87 @@
+//! One function per subcommand: resolve -> collect -> check -> report.
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command, Format, InspectArgs, VerifyArgs};
+use crate::clock;
+use crate::finding::exit;
+use crate::pki::{bundle, describe, pem};
+use crate::report::{self, FileReport, InspectReport, OtherBlockInfo, Style};
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Inspect(args) => inspect(&args),
+        Command::Verify(args) => verify(&args),
+    }
+}
+
+fn print_error(e: &dyn std::fmt::Display) {
+    eprintln!("error: {e}");
+}
+
+fn emit(s: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}
+
+/// `tlsprobe inspect`.
+pub fn inspect(args: &InspectArgs) -> u8 {
+    let now = args.at.unwrap_or_else(clock::now);
+    let mut input_error = false;
+    let mut files = Vec::new();
+    for path in &args.files {
+        let file = match pem::read_file(path) {
+            Ok(f) => f,
+            Err(e) => {
+                print_error(&e);
+                input_error = true;
+                continue;
+            }
+        };
+        for e in &file.errors {
+            print_error(e);
+            input_error = true;
+        }
+        files.push(inspect_file(&file, now, args.warn_days, args.check_signatures));
+    }
+    let report = InspectReport { files };
+    match args.format {
+        Format::Json => emit(&report::json::render(&report)),
+        Format::Human => emit(&report::human::inspect(&report, args.warn_days, Style::for_stdout())),
+    }
+    if input_error {
+        exit::INPUT
+    } else if report.files.iter().filter_map(FileReport::worst).any(|s| args.fail_on.fails(s)) {
+        exit::FAIL
+    } else {
+        exit::PASS
+    }
+}
+
+/// Describes and analyses one file read by [`pem::read_file`].
+pub fn inspect_file(file: &pem::PemFile, now: clock::UnixSeconds, warn_days: i64, check_signatures: bool) -> FileReport {
+    let mut certs = Vec::with_capacity(file.certs.len());
+    let mut ders: Vec<&[u8]> = Vec::with_capacity(file.certs.len());
+    for c in &file.certs {
+        // Certificates were checked to parse when the file was read.
+        if let Ok(info) = describe::describe(c.index, &c.der, now) {
+            certs.push(info);
+            ders.push(&c.der);
+        }
+    }
+    let findings = bundle::analyse(&mut certs, &ders, bundle::Options { now, warn_days, check_signatures });
+    FileReport {
+        path: file.path.clone(),
+        certificates: certs,
+        other_blocks: file.others.iter().map(|b| OtherBlockInfo { index: b.index, label: b.label.clone() }).collect(),
+        findings,
+    }
+}
+
+/// `tlsprobe verify`.
+pub fn verify(args: &VerifyArgs) -> u8 {
+    crate::engine::run_verify_command(args)
+}

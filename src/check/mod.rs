@@ -1,0 +1,4 @@
+//! Checks: pure judgements of recorded evidence at a given time. No I/O here.
+
+pub mod session;
+pub mod trust;

@@ -1,0 +1,291 @@
+//! The server's certificate judged: `chain-trust`, `anchor`, `server-name`, `expiry`.
+//!
+//! Each failure is attributed to its own step: path building is retried at a time when
+//! every presented certificate is valid, so an expired but otherwise trusted chain fails
+//! `expiry` and passes `chain-trust`.
+
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use webpki::{EndEntityCert, KeyUsage};
+use x509_parser::prelude::FromDer;
+
+use crate::clock::{days_until, rfc3339, UnixSeconds};
+use crate::finding::{Check, Status};
+use crate::pki::describe::{self, CertInfo};
+use crate::plan::TrustStore;
+use crate::report::AnchorInfo;
+
+/// A readable DN from DER, with or without its outer SEQUENCE (as webpki stores anchors).
+pub fn dn_display(der: &[u8]) -> String {
+    let wrapped;
+    let bytes = if der.first() == Some(&0x31) || der.is_empty() {
+        wrapped = wrap_sequence(der);
+        &wrapped[..]
+    } else {
+        der
+    };
+    match x509_parser::x509::X509Name::from_der(bytes) {
+        Ok((_, name)) => describe::display_name(&name),
+        Err(_) => "(unparseable name)".into(),
+    }
+}
+
+fn wrap_sequence(content: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x30];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else if n <= 0xff {
+        out.extend([0x81, n as u8]);
+    } else {
+        out.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The judgement of a presented chain.
+#[derive(Debug, Clone)]
+pub struct ChainJudgement {
+    /// `chain-trust`, `anchor`, `server-name`, `expiry`, in that order.
+    pub checks: Vec<Check>,
+    pub anchor: Option<AnchorInfo>,
+    /// The presented chain, described (index = position as presented).
+    pub chain: Vec<CertInfo>,
+    /// Every certificate check passed (credentials may be sent).
+    pub trusted: bool,
+}
+
+/// Judges the presented chain against the trust store, the expected name and `now`.
+pub fn judge_chain(presented: &[CertificateDer<'_>], trust: &TrustStore, expected: &ServerName<'_>, now: UnixSeconds, warn_days: i64) -> ChainJudgement {
+    let mut chain: Vec<CertInfo> = presented
+        .iter()
+        .enumerate()
+        .filter_map(|(i, der)| describe::describe(i, der, now).ok())
+        .collect();
+    let ders: Vec<&[u8]> = presented.iter().map(|c| c.as_ref()).collect();
+    if chain.len() == ders.len() {
+        crate::pki::bundle::analyse(&mut chain, &ders, crate::pki::bundle::Options { now, warn_days, check_signatures: false });
+    }
+    let skip = |name, why: &str| Check::new(name, Status::Skip, why);
+
+    let Some(leaf_der) = presented.first() else {
+        return ChainJudgement {
+            checks: vec![
+                Check::new("chain-trust", Status::Fail, "the server presented no certificate"),
+                skip("anchor", "no chain"),
+                skip("server-name", "no certificate"),
+                skip("expiry", "no certificate"),
+            ],
+            anchor: None,
+            chain,
+            trusted: false,
+        };
+    };
+    let leaf = match EndEntityCert::try_from(leaf_der) {
+        Ok(l) => l,
+        Err(e) => {
+            return ChainJudgement {
+                checks: vec![
+                    Check::new("chain-trust", Status::Fail, format!("the server's certificate cannot be parsed: {e}")),
+                    skip("anchor", "no chain"),
+                    skip("server-name", "certificate unparseable"),
+                    skip("expiry", "certificate unparseable"),
+                ],
+                anchor: None,
+                chain,
+                trusted: false,
+            }
+        }
+    };
+
+    let (trust_check, anchor, path_ders) = chain_trust(&leaf, leaf_der, presented, trust, &chain, now);
+    let anchor_check = anchor_check(&trust_check, anchor.as_ref(), trust);
+    let name_check = server_name_check(&leaf, expected, chain.first());
+    let expiry_check = expiry_check(&path_ders, now, warn_days);
+    let trusted = trust_check.status == Status::Pass && name_check.status == Status::Pass && expiry_check.status != Status::Fail;
+    ChainJudgement { checks: vec![trust_check, anchor_check, name_check, expiry_check], anchor, chain, trusted }
+}
+
+/// Returns the `chain-trust` check, the anchor, and the DER of the verified path (leaf
+/// first, anchor last when it came from a file).
+fn chain_trust(
+    leaf: &EndEntityCert<'_>,
+    leaf_der: &CertificateDer<'_>,
+    presented: &[CertificateDer<'_>],
+    trust: &TrustStore,
+    chain: &[CertInfo],
+    now: UnixSeconds,
+) -> (Check, Option<AnchorInfo>, Vec<Vec<u8>>) {
+    // A trusted leaf pins the server: accepted when byte-identical.
+    if let Some(src) = trust.sources.iter().find(|s| s.is_leaf && s.der.as_ref().is_some_and(|d| d.as_ref() == leaf_der.as_ref())) {
+        let info = AnchorInfo { file: src.file.clone(), index: src.index, subject: src.subject.clone(), pinned: true };
+        let msg = format!("pinned: the presented certificate is byte-identical to {} #{} ({})", src.file, src.index, src.subject);
+        return (Check::new("chain-trust", Status::Pass, msg), Some(info), vec![leaf_der.to_vec()]);
+    }
+    let intermediates = &presented[1..];
+    let algs = webpki::ALL_VERIFICATION_ALGS;
+    let at = |t: UnixSeconds| UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.max(0) as u64));
+    let verify = |t: UnixSeconds| leaf.verify_for_usage(algs, &trust.anchors, intermediates, at(t), KeyUsage::server_auth(), None, None);
+
+    let mut result = verify(now);
+    let mut judged_at_other_time = false;
+    if matches!(&result, Err(e) if is_time_error(e)) {
+        if let Some(t) = common_valid_time(chain) {
+            result = verify(t);
+            judged_at_other_time = true;
+        }
+    }
+    match result {
+        Ok(path) => {
+            let idx = trust.anchors.iter().position(|a| a == path.anchor());
+            let src = idx.map(|i| &trust.sources[i]);
+            let anchor = src.map(|s| AnchorInfo { file: s.file.clone(), index: s.index, subject: s.subject.clone(), pinned: false });
+            let mut path_ders: Vec<Vec<u8>> = vec![leaf_der.to_vec()];
+            path_ders.extend(path.intermediate_certificates().map(|c| c.der().to_vec()));
+            if let Some(d) = src.and_then(|s| s.der.as_ref()) {
+                path_ders.push(d.to_vec());
+            }
+            let names: Vec<String> = path_ders.iter().filter_map(|d| describe::describe(0, d, now).ok()).map(|c| c.subject).collect();
+            let mut msg = format!(
+                "chain leads to {}",
+                anchor.as_ref().map(|a| format!("{} #{} ({})", a.file, a.index, a.subject)).unwrap_or_else(|| "a trusted root".into())
+            );
+            msg.push_str(&format!("\npath: {}", names.join(" <- ")));
+            if judged_at_other_time {
+                msg.push_str("\n(trust judged apart from dates: see expiry)");
+            }
+            (Check::new("chain-trust", Status::Pass, msg), anchor, path_ders)
+        }
+        Err(e) => {
+            let presented_names = chain.iter().map(|c| c.subject.clone()).collect::<Vec<_>>().join(" <- ");
+            let files: Vec<&str> = trust.file_sizes.iter().map(|(f, _)| f.as_str()).collect();
+            let mut msg = match &e {
+                webpki::Error::UnknownIssuer => format!("server chain does not lead to any certificate in {}", files.join(", ")),
+                other => format!("server chain rejected: {}", webpki_reason(other)),
+            };
+            msg.push_str(&format!("\npresented: {presented_names}"));
+            if matches!(e, webpki::Error::UnknownIssuer) {
+                if let Some(top) = chain.last() {
+                    let n_roots = trust.sources.len();
+                    msg.push_str(&format!(
+                        "\nhint: the trusted set has {n_roots} certificate{}; none issued \"{}\"",
+                        if n_roots == 1 { "" } else { "s" },
+                        top.issuer
+                    ));
+                }
+            }
+            (Check::new("chain-trust", Status::Fail, msg), None, presented.iter().map(|c| c.to_vec()).collect())
+        }
+    }
+}
+
+fn is_time_error(e: &webpki::Error) -> bool {
+    matches!(e, webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. })
+}
+
+/// A time at which every presented certificate is valid, if there is one.
+fn common_valid_time(chain: &[CertInfo]) -> Option<UnixSeconds> {
+    let start = chain.iter().map(|c| c.raw.not_before).max()?;
+    let end = chain.iter().map(|c| c.raw.not_after).min()?;
+    (start <= end).then_some(start)
+}
+
+fn webpki_reason(e: &webpki::Error) -> String {
+    use webpki::Error as E;
+    match e {
+        E::UnknownIssuer => "issuer unknown".into(),
+        E::UnsupportedSignatureAlgorithmContext(_) | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "a certificate uses a signature algorithm that is not accepted (SHA-1, MD5 or a weak key?)".into()
+        }
+        E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".into(),
+        E::CaUsedAsEndEntity => "the server presented a CA certificate as its own".into(),
+        E::EndEntityUsedAsCa => "a leaf certificate is used as an issuer".into(),
+        E::RequiredEkuNotFoundContext(_) => "the leaf is not valid for TLS servers (no serverAuth in its extended key usage)".into(),
+        E::PathLenConstraintViolated => "a path length constraint is violated".into(),
+        E::NameConstraintViolation => "a name constraint is violated".into(),
+        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded => "the chain is too long".into(),
+        E::CertExpired { .. } | E::CertNotValidYet { .. } => "the certificates have no common validity period".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn anchor_check(trust_check: &Check, anchor: Option<&AnchorInfo>, trust: &TrustStore) -> Check {
+    if trust_check.status != Status::Pass {
+        return Check::new("anchor", Status::Skip, "no anchor: chain-trust failed");
+    }
+    let Some(a) = anchor else {
+        return Check::new("anchor", Status::Pass, "anchored by a trusted root");
+    };
+    if a.pinned {
+        return Check::new("anchor", Status::Pass, format!("pinned leaf {} #{}", a.file, a.index));
+    }
+    let size = trust.file_sizes.iter().find(|(f, _)| *f == a.file).map_or(0, |(_, n)| *n);
+    if a.index > 0 && size > 1 {
+        let first = trust.sources.iter().find(|s| s.file == a.file && s.index == 0).map(|s| s.subject.clone()).unwrap_or_default();
+        return Check::new(
+            "anchor",
+            Status::Warn,
+            format!(
+                "anchored by {} #{} ({}), not the first certificate of the file: a client that imports only the first certificate (#0 {first}) will fail; import all {size}",
+                a.file, a.index, a.subject
+            ),
+        );
+    }
+    Check::new("anchor", Status::Pass, format!("{} #{} ({})", a.file, a.index, a.subject))
+}
+
+fn server_name_check(leaf: &EndEntityCert<'_>, expected: &ServerName<'_>, info: Option<&CertInfo>) -> Check {
+    let shown = match expected {
+        ServerName::DnsName(d) => d.as_ref().to_string(),
+        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+        _ => "?".into(),
+    };
+    let names = info
+        .map(|c| {
+            let mut v: Vec<String> = c.sans.dns.iter().map(|d| format!("DNS:{d}")).collect();
+            v.extend(c.sans.ip.iter().map(|i| format!("IP:{i}")));
+            v
+        })
+        .unwrap_or_default();
+    match leaf.verify_is_valid_for_subject_name(expected) {
+        Ok(()) => Check::new("server-name", Status::Pass, format!("certificate is valid for {shown}")),
+        Err(_) if names.is_empty() => Check::new(
+            "server-name",
+            Status::Fail,
+            format!("certificate is not valid for {shown}: it has no subjectAltName (the CN is not used for names)"),
+        ),
+        Err(_) => Check::new(
+            "server-name",
+            Status::Fail,
+            format!("certificate is not valid for {shown}; it names {}\nhint: connect with a name it carries, or pass --name to check another identity", names.join(", ")),
+        ),
+    }
+}
+
+fn expiry_check(path: &[Vec<u8>], now: UnixSeconds, warn_days: i64) -> Check {
+    let infos: Vec<CertInfo> = path.iter().enumerate().filter_map(|(i, d)| describe::describe(i, d, now).ok()).collect();
+    let Some(leaf) = infos.first() else {
+        return Check::new("expiry", Status::Skip, "no certificate");
+    };
+    let role = |i: usize| if i == 0 { "leaf".to_string() } else { format!("chain #{i}") };
+    for (i, c) in infos.iter().enumerate() {
+        if c.raw.not_after < now {
+            return Check::new(
+                "expiry",
+                Status::Fail,
+                format!("{} {} expired {} ({} days ago)", role(i), c.subject, rfc3339(c.raw.not_after), -days_until(c.raw.not_after, now)),
+            );
+        }
+        if c.raw.not_before > now {
+            return Check::new("expiry", Status::Fail, format!("{} {} is not valid before {}", role(i), c.subject, rfc3339(c.raw.not_before)));
+        }
+    }
+    let (ei, earliest) = infos.iter().enumerate().min_by_key(|(_, c)| c.raw.not_after).map(|(i, c)| (i, c)).unwrap_or((0, leaf));
+    let leaf_msg = format!("leaf expires {} ({} days left)", rfc3339(leaf.raw.not_after), leaf.days_left);
+    let chain_msg = if ei == 0 { String::new() } else { format!("; earliest in chain: {} {} ({} days left)", role(ei), earliest.subject, earliest.days_left) };
+    if earliest.days_left < warn_days {
+        Check::new("expiry", Status::Warn, format!("{leaf_msg}{chain_msg}; warning threshold {warn_days} days"))
+    } else {
+        Check::new("expiry", Status::Pass, format!("{leaf_msg}{chain_msg}"))
+    }
+}

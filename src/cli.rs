@@ -1,0 +1,135 @@
+//! Command-line arguments as typed, before any file is read (clap derive only).
+//!
+//! The `///` comment on each field is its `--help` text.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::clock::{parse_duration, parse_time, UnixSeconds};
+use crate::finding::FailOn;
+
+/// TLS connectivity verifier and certificate auditor for databases.
+#[derive(Debug, Parser)]
+#[command(name = "tlsprobe", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Describe every certificate in PEM/DER files and analyse each file as a bundle.
+    Inspect(InspectArgs),
+    /// Connect to a database endpoint and prove TLS, trust, names, dates, client cert, AUTH and PING.
+    Verify(Box<VerifyArgs>),
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Certificate files: PEM with any number of blocks, or DER.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Evaluation time: RFC 3339 (2024-06-01T00:00:00Z) or Unix seconds [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<UnixSeconds>,
+    /// Warn about certificates expiring within this many days.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub warn_days: i64,
+    /// Lowest finding severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Also verify the self-signature of every root (links between distinct certificates are always verified).
+    #[arg(long)]
+    pub check_signatures: bool,
+}
+
+/// TLS protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsVersion {
+    #[value(name = "1.2")]
+    V1_2,
+    #[value(name = "1.3")]
+    V1_3,
+}
+
+/// What `--expect-plaintext` asserts about a plaintext connection to the same port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExpectPlaintext {
+    /// Plaintext must be refused (TLS is enforced).
+    Refused,
+    /// Plaintext is allowed (reported, not failed).
+    Allowed,
+}
+
+/// Application protocol spoken after the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    Redis,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// host:port, rediss://[user[:password]@]host[:port][/db] or redis://... (plaintext).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Trust anchors (repeatable; every certificate of each file) [default: Mozilla roots].
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+    /// Client certificate chain (leaf first); may also hold the key.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM) [default: the key in --cert].
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Server name to send in SNI [default: the host, when it is a DNS name].
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Identity the server certificate must carry (DNS name or IP) [default: the host].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// User name for AUTH (overrides the one in the URL).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Read the password from this file (first line). Also: the URL, or REDISCLI_AUTH.
+    #[arg(long, value_name = "FILE")]
+    pub pass_file: Option<PathBuf>,
+    /// Pin the TLS protocol version.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub tls_version: Option<TlsVersion>,
+    /// Application protocol for host:port targets.
+    #[arg(long, value_enum)]
+    pub protocol: Option<Protocol>,
+    /// Deadline for each step (resolve, connect, handshake, auth, ping).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Evaluation time: RFC 3339 or Unix seconds [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<UnixSeconds>,
+    /// Warn when a certificate of the verified chain expires within this many days.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub warn_days: i64,
+    /// Also connect without TLS and require that plaintext is refused (or allowed).
+    #[arg(long, value_enum, value_name = "EXPECT")]
+    pub expect_plaintext: Option<ExpectPlaintext>,
+    /// Retry the whole verification on fresh connections until it passes or this much time has passed.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+    /// Pause between --wait attempts.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "wait")]
+    pub interval: Duration,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}

@@ -1,0 +1,82 @@
+//! Time values given on the command line, and how tlsprobe prints them.
+//!
+//! The evaluation time is always an argument (`--at`), never read inside a check.
+
+use std::time::Duration;
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Seconds since the Unix epoch: the evaluation time every check receives.
+pub type UnixSeconds = i64;
+
+/// The current time, for when `--at` is not given.
+pub fn now() -> UnixSeconds {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Parses `--at`: RFC 3339 (`2024-06-01T00:00:00Z`) or Unix seconds.
+pub fn parse_time(s: &str) -> Result<UnixSeconds, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<i64>() {
+        return Ok(secs);
+    }
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| {
+            format!("invalid time {s:?}: expected RFC 3339 (2024-06-01T00:00:00Z) or Unix seconds")
+        })
+}
+
+/// Parses a duration such as `10s`, `500ms`, `2m` (a bare number means seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 && secs < 1e9 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+    }
+    humantime::parse_duration(s)
+        .map_err(|_| format!("invalid duration {s:?}: expected e.g. 10s, 500ms, 2m"))
+}
+
+/// Formats Unix seconds as RFC 3339 in UTC (`2124-01-01T00:00:00Z`).
+pub fn rfc3339(t: UnixSeconds) -> String {
+    match OffsetDateTime::from_unix_timestamp(t) {
+        Ok(dt) => dt.format(&Rfc3339).unwrap_or_else(|_| t.to_string()),
+        Err(_) => t.to_string(),
+    }
+}
+
+/// Whole days from `now` until `t`, rounded toward negative infinity (expired: negative).
+pub fn days_until(t: UnixSeconds, now: UnixSeconds) -> i64 {
+    (t - now).div_euclid(86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_time_forms() {
+        assert_eq!(parse_time("2024-06-01T00:00:00Z"), Ok(1_717_200_000));
+        assert_eq!(parse_time("1717200000"), Ok(1_717_200_000));
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn days_round_down() {
+        assert_eq!(days_until(86_400 * 2, 0), 2);
+        assert_eq!(days_until(86_399, 0), 0);
+        assert_eq!(days_until(-1, 0), -1);
+    }
+}

@@ -1,0 +1,62 @@
+//! Connecting: name resolution, TCP, and TLS with a verifier that records.
+
+pub mod recorder;
+pub mod tcp;
+pub mod tls;
+
+use crate::evidence::IoFailure;
+
+/// Reduces an I/O error (possibly carrying a rustls error) to what the checks need.
+pub fn classify_io(e: &std::io::Error) -> IoFailure {
+    use std::io::ErrorKind as K;
+    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        return classify_rustls(tls);
+    }
+    match e.kind() {
+        K::UnexpectedEof => IoFailure::Closed,
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => IoFailure::Reset,
+        K::TimedOut => IoFailure::Timeout,
+        _ => IoFailure::Other(e.to_string()),
+    }
+}
+
+/// Reduces a rustls error to an [`IoFailure`].
+pub fn classify_rustls(e: &rustls::Error) -> IoFailure {
+    match e {
+        rustls::Error::AlertReceived(a) => IoFailure::Alert(alert_name(*a)),
+        rustls::Error::InvalidMessage(m) => IoFailure::NotTls(format!("{m:?}")),
+        rustls::Error::PeerIncompatible(p) => IoFailure::Other(format!("no common TLS parameters with the server ({p:?})")),
+        rustls::Error::PeerMisbehaved(p) => IoFailure::Other(format!("the server broke the TLS protocol ({p:?})")),
+        other => IoFailure::Other(other.to_string()),
+    }
+}
+
+/// `CertificateRequired` -> `certificate_required`, as the TLS RFCs name alerts.
+pub fn alert_name(a: rustls::AlertDescription) -> String {
+    let camel = format!("{a:?}");
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, ch) in camel.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out.replace("unknown_c_a", "unknown_ca")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alert_name;
+    use rustls::AlertDescription;
+
+    #[test]
+    fn alert_names_match_the_rfc() {
+        assert_eq!(alert_name(AlertDescription::CertificateRequired), "certificate_required");
+        assert_eq!(alert_name(AlertDescription::UnknownCA), "unknown_ca");
+        assert_eq!(alert_name(AlertDescription::BadCertificate), "bad_certificate");
+    }
+}

@@ -1,0 +1,33 @@
+//! tlsprobe: TLS connectivity verifier and certificate auditor for databases.
+//!
+//! # Layout
+//!
+//! Data flows one way: `cli` -> `plan` -> `connect` -> `evidence` -> `check` -> `report`.
+//!
+//! - [`cli`]: clap structs, the raw arguments.
+//! - [`app`]: one function per subcommand; the only module that sees everything.
+//! - [`plan`]: arguments and files resolved into what to do (trust store, client identity, target).
+//! - [`target`]: `host:port`, `rediss://`, `redis://` parsing.
+//! - [`pki`]: PEM/DER reading, certificate description, bundle analysis.
+//! - [`connect`]: TCP and TLS with a verifier that records instead of aborting.
+//! - [`probe`]: application round trips (Redis AUTH and PING).
+//! - [`evidence`]: everything observed about one target, nothing judged.
+//! - [`check`]: pure judgements of evidence at a given time.
+//! - [`engine`]: the connect/evidence/check pipeline for one target, shared by every subcommand.
+//! - [`finding`]: findings, step results, exit codes.
+//! - [`report`]: renderers, one per format, all fed the same report value.
+
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod clock;
+pub mod connect;
+pub mod engine;
+pub mod error;
+pub mod evidence;
+pub mod finding;
+pub mod pki;
+pub mod plan;
+pub mod probe;
+pub mod report;
+pub mod target;

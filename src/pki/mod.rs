@@ -1,0 +1,5 @@
+//! Certificates offline: reading files, describing certificates, analysing bundles.
+
+pub mod bundle;
+pub mod describe;
+pub mod pem;

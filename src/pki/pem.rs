@@ -1,0 +1,303 @@
+//! Reading certificate files: PEM with any number of blocks, or a single DER certificate.
+//!
+//! Blocks are found by their BEGIN/END lines so that every block (even one with a label
+//! tlsprobe does not decode) keeps its position; the base64 of each block is decoded by
+//! rustls-pki-types' `PemObject`. Problems with one block never hide the others: the
+//! caller gets every certificate that could be read plus one error per bad block.
+
+use std::path::Path;
+
+use rustls_pki_types::pem::{PemObject, SectionKind};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::error::InputError;
+
+/// The largest file tlsprobe reads (a CA bundle of thousands of certificates is a few MB).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// One certificate read from a file.
+#[derive(Debug, Clone)]
+pub struct CertBlock {
+    /// 0-based position among the file's certificates.
+    pub index: usize,
+    /// 1-based PEM block number in the file (1 for a DER file).
+    pub block: usize,
+    pub der: CertificateDer<'static>,
+}
+
+/// A PEM block that is not a certificate (keys, CRLs, requests...).
+#[derive(Debug, Clone)]
+pub struct OtherBlock {
+    /// 0-based position among all PEM blocks of the file.
+    pub index: usize,
+    pub label: String,
+    /// The decoded block, kept for keys and CRLs; never printed.
+    pub der: Vec<u8>,
+    pub kind: Option<SectionKind>,
+}
+
+/// Everything read from one file.
+#[derive(Debug, Clone, Default)]
+pub struct PemFile {
+    pub path: String,
+    pub certs: Vec<CertBlock>,
+    pub others: Vec<OtherBlock>,
+    /// One error per block that could not be read, in file order.
+    pub errors: Vec<InputError>,
+}
+
+impl PemFile {
+    /// The private keys found in the file, in file order.
+    pub fn private_keys(&self) -> impl Iterator<Item = PrivateKeyDer<'static>> + '_ {
+        self.others.iter().filter_map(|b| {
+            let kind = b.kind?;
+            PrivateKeyDer::from_pem(kind, b.der.clone())
+        })
+    }
+}
+
+/// Reads a file; errors that make the whole file unusable (missing, a directory, too
+/// large, nothing in it) are returned as `Err`, per-block errors are inside `PemFile`.
+pub fn read_file(path: &Path) -> Result<PemFile, InputError> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| InputError::new(&name, io_reason(&e)))?;
+    if meta.is_dir() {
+        return Err(InputError::new(&name, "is a directory, not a certificate file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(InputError::new(
+            &name,
+            format!(
+                "file is {} bytes, larger than the {} byte limit for certificate files",
+                meta.len(),
+                MAX_FILE_BYTES
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, io_reason(&e)))?;
+    parse_bytes(&name, &bytes)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+/// Parses the bytes of a file named `name` (see [`read_file`]).
+pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(InputError::new(name, "file is empty"));
+    }
+    let spans = find_blocks(bytes);
+    if spans.is_empty() {
+        return parse_der(name, bytes);
+    }
+    let mut file = PemFile {
+        path: name.to_string(),
+        ..PemFile::default()
+    };
+    for (i, span) in spans.iter().enumerate() {
+        let block = i + 1;
+        let label = String::from_utf8_lossy(span.label).into_owned();
+        let err = |msg: String| InputError::new(name, format!("PEM block {block} ({label:?}): {msg}"));
+        if !span.terminated {
+            file.errors.push(err("no END line: the block is truncated".into()));
+            continue;
+        }
+        if label == "ENCRYPTED PRIVATE KEY" || span.encrypted_legacy {
+            file.errors.push(err(
+                "encrypted private key: tlsprobe does not decrypt keys; decrypt it with `openssl pkey -in FILE -out key.pem`".into(),
+            ));
+            continue;
+        }
+        let Some(kind) = known_kind(&label) else {
+            file.errors.push(err("unknown PEM label".into()));
+            continue;
+        };
+        let decoded = <(SectionKind, Vec<u8>) as PemObject>::pem_slice_iter(span.text).next();
+        let der = match decoded {
+            Some(Ok((_, der))) => der,
+            Some(Err(e)) => {
+                file.errors.push(err(format!("bad base64: {}", pem_reason(&e))));
+                continue;
+            }
+            None => {
+                file.errors.push(err("malformed block".into()));
+                continue;
+            }
+        };
+        if kind == SectionKind::Certificate {
+            if let Err(msg) = check_cert_der(&der) {
+                file.errors.push(err(msg));
+                continue;
+            }
+            file.certs.push(CertBlock {
+                index: file.certs.len(),
+                block,
+                der: CertificateDer::from(der),
+            });
+        } else {
+            file.others.push(OtherBlock {
+                index: i,
+                label,
+                der,
+                kind: Some(kind),
+            });
+        }
+    }
+    Ok(file)
+}
+
+fn parse_der(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
+    if bytes.first() != Some(&0x30) {
+        return Err(InputError::new(
+            name,
+            "no PEM block and not a DER certificate (expected -----BEGIN CERTIFICATE----- or DER bytes)",
+        ));
+    }
+    check_cert_der(bytes).map_err(|msg| InputError::new(name, format!("DER certificate: {msg}")))?;
+    Ok(PemFile {
+        path: name.to_string(),
+        certs: vec![CertBlock {
+            index: 0,
+            block: 1,
+            der: CertificateDer::from(bytes.to_vec()),
+        }],
+        ..PemFile::default()
+    })
+}
+
+/// Confirms the bytes are one complete X.509 certificate, saying how they are not.
+pub fn check_cert_der(der: &[u8]) -> Result<(), String> {
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((rest, _)) if rest.is_empty() => Ok(()),
+        Ok((rest, _)) => Err(format!(
+            "{} trailing bytes after the certificate",
+            rest.len()
+        )),
+        Err(x509_parser::nom::Err::Incomplete(_)) => Err(format!(
+            "not valid DER: truncated ({} bytes)",
+            der.len()
+        )),
+        Err(e) => Err(format!("not valid DER: {}", describe_x509_error(&e))),
+    }
+}
+
+fn describe_x509_error(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String {
+    match e {
+        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => e.to_string(),
+        x509_parser::nom::Err::Incomplete(_) => "truncated".into(),
+    }
+}
+
+fn pem_reason(e: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error as E;
+    match e {
+        E::Base64Decode(_) => "invalid base64 characters or padding".into(),
+        E::MissingSectionEnd { .. } => "no END line".into(),
+        E::IllegalSectionStart { .. } => "malformed BEGIN line".into(),
+        E::SectionTooLarge => "block too large".into(),
+        other => other.to_string(),
+    }
+}
+
+fn known_kind(label: &str) -> Option<SectionKind> {
+    Some(match label {
+        "CERTIFICATE" => SectionKind::Certificate,
+        "PUBLIC KEY" => SectionKind::PublicKey,
+        "RSA PRIVATE KEY" => SectionKind::RsaPrivateKey,
+        "PRIVATE KEY" => SectionKind::PrivateKey,
+        "EC PRIVATE KEY" => SectionKind::EcPrivateKey,
+        "X509 CRL" => SectionKind::Crl,
+        "CERTIFICATE REQUEST" => SectionKind::Csr,
+        _ => return None,
+    })
+}
+
+struct Span<'a> {
+    label: &'a [u8],
+    /// The block's text from its BEGIN line to the end of its END line.
+    text: &'a [u8],
+    terminated: bool,
+    /// A traditional OpenSSL encrypted key (`Proc-Type: 4,ENCRYPTED` header).
+    encrypted_legacy: bool,
+}
+
+/// Finds BEGIN/END blocks by line. Junk between blocks is ignored, as openssl does.
+fn find_blocks(bytes: &[u8]) -> Vec<Span<'_>> {
+    let mut spans = Vec::new();
+    let mut open: Option<(usize, &[u8], bool)> = None;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let end = memchr_newline(&bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
+        let line = trim_line(&bytes[pos..end]);
+        if let Some(rest) = line.strip_prefix(b"-----BEGIN ") {
+            if let Some((start, label, enc)) = open.take() {
+                spans.push(Span { label, text: &bytes[start..pos], terminated: false, encrypted_legacy: enc });
+            }
+            let label = rest.strip_suffix(b"-----").unwrap_or(rest);
+            open = Some((pos, label, false));
+        } else if line.starts_with(b"-----END ") {
+            if let Some((start, label, enc)) = open.take() {
+                spans.push(Span { label, text: &bytes[start..end], terminated: true, encrypted_legacy: enc });
+            }
+        } else if line.starts_with(b"Proc-Type:") && line.ends_with(b"ENCRYPTED") {
+            if let Some((_, _, enc)) = open.as_mut() {
+                *enc = true;
+            }
+        }
+        pos = end;
+    }
+    if let Some((start, label, enc)) = open {
+        spans.push(Span { label, text: &bytes[start..], terminated: false, encrypted_legacy: enc });
+    }
+    spans
+}
+
+fn memchr_newline(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+fn trim_line(line: &[u8]) -> &[u8] {
+    let mut l = line;
+    while let [rest @ .., last] = l {
+        if last.is_ascii_whitespace() {
+            l = rest;
+        } else {
+            break;
+        }
+    }
+    l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_junk_are_errors() {
+        assert_eq!(parse_bytes("f", b"  \n").unwrap_err().message, "file is empty");
+        assert!(parse_bytes("f", b"hello world").unwrap_err().message.contains("no PEM block"));
+        let e = parse_bytes("f", &[0x30, 0x82, 0x01]).unwrap_err();
+        assert!(e.message.contains("DER certificate"), "{e}");
+    }
+
+    #[test]
+    fn block_errors_name_their_block() {
+        let text = b"-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        let f = parse_bytes("f", text).unwrap();
+        assert_eq!(f.errors.len(), 3);
+        assert!(f.errors[0].message.starts_with("PEM block 1 (\"FOO\"): unknown PEM label"));
+        assert!(f.errors[1].message.starts_with("PEM block 2 (\"CERTIFICATE\"): bad base64"));
+        assert!(f.errors[2].message.starts_with("PEM block 3 (\"CERTIFICATE\"): not valid DER"), "{}", f.errors[2]);
+    }
+
+    #[test]
+    fn unterminated_block() {
+        let f = parse_bytes("f", b"-----BEGIN CERTIFICATE-----\nMAA=\n").unwrap();
+        assert!(f.errors[0].message.contains("truncated"));
+    }
+}

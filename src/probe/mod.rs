@@ -1,0 +1,3 @@
+//! Application round trips over an already-open stream (TLS or plaintext).
+
+pub mod redis;

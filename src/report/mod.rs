@@ -1,0 +1,164 @@
+//! Reports: the values every renderer reads, and the renderers (one per format).
+//!
+//! Renderers only read; they never judge. Human output is coloured only on a terminal
+//! and never when `NO_COLOR` is set.
+
+pub mod human;
+pub mod json;
+
+use serde::Serialize;
+
+use crate::finding::{Check, Finding, Severity, Status};
+use crate::pki::describe::CertInfo;
+
+/// The result of `tlsprobe inspect`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    pub files: Vec<FileReport>,
+}
+
+/// One file as inspected.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub certificates: Vec<CertInfo>,
+    pub other_blocks: Vec<OtherBlockInfo>,
+    pub findings: Vec<Finding>,
+}
+
+/// A non-certificate PEM block: its position and label only (never its contents).
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherBlockInfo {
+    pub index: usize,
+    pub label: String,
+}
+
+/// The result of `tlsprobe verify` for one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub target: String,
+    pub verdict: Verdict,
+    pub checks: Vec<Check>,
+    pub tls: Option<TlsFacts>,
+    pub chain: Vec<CertInfo>,
+    pub anchor: Option<AnchorInfo>,
+    pub ping: Option<PingInfo>,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// What the handshake showed, judged or not.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TlsFacts {
+    pub version: Option<String>,
+    pub cipher_suite: Option<String>,
+    pub sni: Option<String>,
+    pub client_cert_requested: bool,
+    pub acceptable_ca_names: Vec<String>,
+}
+
+/// Which trusted certificate anchored the chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnchorInfo {
+    /// The `--cacert` file, or `webpki-roots` for the built-in Mozilla roots.
+    pub file: String,
+    /// 0-based index of the certificate in that file (as in `inspect`).
+    pub index: usize,
+    pub subject: String,
+    /// The presented leaf itself is in the trusted file (pinned), not a CA.
+    pub pinned: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PingInfo {
+    pub reply: String,
+    pub ms: f64,
+}
+
+impl VerifyReport {
+    /// Verdict from the steps: any failure fails the target.
+    pub fn verdict_of(checks: &[Check]) -> Verdict {
+        if checks.iter().any(|c| c.status == Status::Fail) {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        }
+    }
+}
+
+impl FileReport {
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Terminal styling: ANSI colour when enabled, plain text otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    /// Colour on a terminal unless `NO_COLOR` is set (to any value).
+    pub fn for_stdout() -> Self {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            color: std::io::stdout().is_terminal() && !no_color,
+        }
+    }
+
+    pub fn plain() -> Self {
+        Style { color: false }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+
+    pub fn severity(&self, sev: Severity, s: &str) -> String {
+        match sev {
+            Severity::Error => self.paint("1;31", s),
+            Severity::Warn => self.paint("33", s),
+            Severity::Info => self.paint("36", s),
+        }
+    }
+
+    pub fn status(&self, st: Status, s: &str) -> String {
+        match st {
+            Status::Pass => self.paint("32", s),
+            Status::Warn => self.paint("33", s),
+            Status::Fail => self.paint("1;31", s),
+            Status::Skip => self.paint("2", s),
+        }
+    }
+
+    /// Days left: red when expired, yellow under `warn_days`, green otherwise.
+    pub fn days(&self, days: i64, warn_days: i64, s: &str) -> String {
+        if days < 0 {
+            self.paint("1;31", s)
+        } else if days < warn_days {
+            self.paint("33", s)
+        } else {
+            self.paint("32", s)
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Targets: `host:port`, `rediss://`, `redis://` (and later other schemes).
+//!
+//! Parsing does no I/O. A password in a URL is kept as a [`Secret`] and never shown:
+//! [`Target::display`] prints the URL with the password replaced by `***`.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::error::InputError;
+
+/// A password: never printed, logged or serialised.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How the connection starts and what is spoken after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `rediss://` or `host:port`: TLS, then RESP.
+    Rediss,
+    /// `redis://`: plaintext RESP.
+    Redis,
+}
+
+impl Scheme {
+    pub fn uses_tls(self) -> bool {
+        matches!(self, Scheme::Rediss)
+    }
+
+    pub fn default_port(self) -> u16 {
+        6379
+    }
+}
+
+/// A host: a DNS name or an IP literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    Dns(String),
+    Ip(IpAddr),
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Dns(d) => f.write_str(d),
+            Host::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]"),
+            Host::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+/// A parsed target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub scheme: Scheme,
+    pub host: Host,
+    pub port: u16,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub db: Option<u32>,
+}
+
+impl Target {
+    /// The target as shown in reports: never with the password.
+    pub fn display(&self) -> String {
+        let scheme = match self.scheme {
+            Scheme::Rediss => "rediss",
+            Scheme::Redis => "redis",
+        };
+        let auth = match (&self.user, &self.password) {
+            (Some(u), Some(_)) => format!("{u}:***@"),
+            (Some(u), None) => format!("{u}@"),
+            (None, Some(_)) => ":***@".to_string(),
+            (None, None) => String::new(),
+        };
+        let db = self.db.map(|d| format!("/{d}")).unwrap_or_default();
+        format!("{scheme}://{auth}{}:{}{db}", self.host, self.port)
+    }
+
+    /// `host:port` for messages.
+    pub fn host_port(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Parses a target given on the command line or in an inventory.
+pub fn parse(input: &str) -> Result<Target, InputError> {
+    let bad = |msg: &str| InputError::new(format!("target {:?}", redact(input)), msg.to_string());
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(bad("empty target"));
+    }
+    let (scheme, url_text) = match s.split_once("://") {
+        Some((sch, _)) => {
+            let scheme = match sch.to_ascii_lowercase().as_str() {
+                "rediss" => Scheme::Rediss,
+                "redis" => Scheme::Redis,
+                other => {
+                    return Err(bad(&format!(
+                        "unsupported scheme {other:?} (expected rediss://, redis:// or host:port)"
+                    )))
+                }
+            };
+            (scheme, s.to_string())
+        }
+        None => (Scheme::Rediss, format!("rediss://{s}")),
+    };
+    let url = url::Url::parse(&url_text).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) if !d.is_empty() => {
+            let d = percent_encoding::percent_decode_str(d).decode_utf8_lossy().to_string();
+            match d.parse::<IpAddr>() {
+                Ok(ip) => Host::Ip(ip),
+                Err(_) => Host::Dns(d),
+            }
+        }
+        Some(url::Host::Ipv4(ip)) => Host::Ip(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Host::Ip(IpAddr::V6(ip)),
+        _ => return Err(bad("no host")),
+    };
+    let port = match url.port() {
+        Some(0) => return Err(bad("port 0 is not a valid port")),
+        Some(p) => p,
+        None if !s.contains("://") => return Err(bad("no port: expected host:port")),
+        None => scheme.default_port(),
+    };
+    let decode = |v: &str| percent_encoding::percent_decode_str(v).decode_utf8_lossy().to_string();
+    let user = Some(decode(url.username())).filter(|u| !u.is_empty());
+    let password = url.password().map(|p| Secret::new(decode(p)));
+    let path = url.path().trim_start_matches('/');
+    let db = if path.is_empty() {
+        None
+    } else {
+        Some(path.parse::<u32>().map_err(|_| bad(&format!("database {path:?} is not a number")))?)
+    };
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("query strings and fragments are not supported"));
+    }
+    Ok(Target { scheme, host, port, user, password, db })
+}
+
+/// The input with any password in it replaced, for error messages.
+pub fn redact(input: &str) -> String {
+    if let Some((scheme, rest)) = input.split_once("://") {
+        if let Some(at) = rest.rfind('@') {
+            let (userinfo, host) = rest.split_at(at);
+            if let Some((user, _)) = userinfo.split_once(':') {
+                return format!("{scheme}://{user}:***{host}");
+            }
+        }
+    }
+    input.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_forms() {
+        let t = parse("rediss://alice:s3cr%40t@db.example.com:12000/3").unwrap();
+        assert_eq!(t.scheme, Scheme::Rediss);
+        assert_eq!(t.host, Host::Dns("db.example.com".into()));
+        assert_eq!(t.port, 12000);
+        assert_eq!(t.user.as_deref(), Some("alice"));
+        assert_eq!(t.password.as_ref().map(Secret::expose), Some("s3cr@t"));
+        assert_eq!(t.db, Some(3));
+        assert_eq!(t.display(), "rediss://alice:***@db.example.com:12000/3");
+
+        let t = parse("127.0.0.1:6380").unwrap();
+        assert_eq!((t.scheme, t.port), (Scheme::Rediss, 6380));
+        assert_eq!(t.host, Host::Ip("127.0.0.1".parse().unwrap()));
+
+        let t = parse("redis://[::1]").unwrap();
+        assert_eq!((t.scheme, t.port), (Scheme::Redis, 6379));
+        assert_eq!(t.host, Host::Ip("::1".parse().unwrap()));
+        assert_eq!(t.display(), "redis://[::1]:6379");
+
+        let t = parse("[::1]:7000").unwrap();
+        assert_eq!(t.port, 7000);
+    }
+
+    #[test]
+    fn rejects_bad_targets_without_leaking_passwords() {
+        for bad in ["", "localhost", "http://x:1", "rediss://:pw@", "rediss://h:99999", "rediss://h:1/x", "h:0"] {
+            let e = parse(bad).unwrap_err();
+            assert!(!e.to_string().contains("pw@"), "{e}");
+        }
+        let e = parse("rediss://u:hunter2@h:1/x").unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+}
