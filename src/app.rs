@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::cli::{Cli, Command, Format, InspectArgs, VerifyArgs};
 use crate::clock;
+use crate::error::InputError;
 use crate::finding::exit;
 use crate::pki::{bundle, describe, pem};
 use crate::report::{self, FileReport, InspectReport, OtherBlockInfo, Style};
@@ -41,44 +42,118 @@ pub fn inspect(args: &InspectArgs) -> u8 {
                 continue;
             }
         };
-        for e in &file.errors {
+        let (report, errors) = inspect_file(&file, now, args.warn_days, args.check_signatures);
+        for e in file.errors.iter().chain(&errors) {
             print_error(e);
             input_error = true;
         }
-        files.push(inspect_file(&file, now, args.warn_days, args.check_signatures));
+        files.push(report);
     }
     let report = InspectReport { files };
     match args.format {
         Format::Json => emit(&report::json::render(&report)),
-        Format::Human => emit(&report::human::inspect(&report, args.warn_days, Style::for_stdout())),
+        Format::Human => emit(&report::human::inspect(
+            &report,
+            args.warn_days,
+            Style::for_stdout(),
+        )),
     }
     if input_error {
         exit::INPUT
-    } else if report.files.iter().filter_map(FileReport::worst).any(|s| args.fail_on.fails(s)) {
+    } else if report
+        .files
+        .iter()
+        .filter_map(FileReport::worst)
+        .any(|s| args.fail_on.fails(s))
+    {
         exit::FAIL
     } else {
         exit::PASS
     }
 }
 
-/// Describes and analyses one file read by [`pem::read_file`].
-pub fn inspect_file(file: &pem::PemFile, now: clock::UnixSeconds, warn_days: i64, check_signatures: bool) -> FileReport {
+/// Describes and analyses one file read by [`pem::read_file`]; certificates that do not
+/// parse are returned as errors naming their PEM block.
+pub fn inspect_file(
+    file: &pem::PemFile,
+    now: clock::UnixSeconds,
+    warn_days: i64,
+    check_signatures: bool,
+) -> (FileReport, Vec<InputError>) {
+    let described = describe_all(&file.certs, now);
     let mut certs = Vec::with_capacity(file.certs.len());
     let mut ders: Vec<&[u8]> = Vec::with_capacity(file.certs.len());
-    for c in &file.certs {
-        // Certificates were checked to parse when the file was read.
-        if let Ok(info) = describe::describe(c.index, &c.der, now) {
-            certs.push(info);
-            ders.push(&c.der);
+    let mut errors = Vec::new();
+    for (c, d) in file.certs.iter().zip(described) {
+        match d {
+            Ok(mut info) => {
+                info.index = certs.len();
+                certs.push(info);
+                ders.push(&c.der);
+            }
+            Err(e) => errors.push(InputError::new(
+                &file.path,
+                format!("PEM block {}: {e}", c.block),
+            )),
         }
     }
-    let findings = bundle::analyse(&mut certs, &ders, bundle::Options { now, warn_days, check_signatures });
-    FileReport {
+    let findings = bundle::analyse(
+        &mut certs,
+        &ders,
+        bundle::Options {
+            now,
+            warn_days,
+            check_signatures,
+        },
+    );
+    let report = FileReport {
         path: file.path.clone(),
         certificates: certs,
-        other_blocks: file.others.iter().map(|b| OtherBlockInfo { index: b.index, label: b.label.clone() }).collect(),
+        other_blocks: file
+            .others
+            .iter()
+            .map(|b| OtherBlockInfo {
+                index: b.index,
+                label: b.label.clone(),
+            })
+            .collect(),
         findings,
+    };
+    (report, errors)
+}
+
+/// Describes certificates, on every core for large bundles (results in input order).
+fn describe_all(
+    certs: &[pem::CertBlock],
+    now: clock::UnixSeconds,
+) -> Vec<Result<describe::CertInfo, String>> {
+    let one = |c: &pem::CertBlock| describe::describe(c.index, &c.der, now);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if certs.len() < 32 || threads < 2 {
+        return certs.iter().map(one).collect();
     }
+    let chunk = certs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = certs
+            .chunks(chunk)
+            .map(|part| {
+                (
+                    part.len(),
+                    scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(n, h)| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err("internal error while describing this certificate".to_string()); n]
+                })
+            })
+            .collect()
+    })
 }
 
 /// `tlsprobe verify`.

@@ -32,7 +32,7 @@ pub fn parse_time(s: &str) -> Result<UnixSeconds, String> {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 && secs < 1e9 {
+        if secs.is_finite() && (0.0..1e9).contains(&secs) {
             return Ok(Duration::from_secs_f64(secs));
         }
     }

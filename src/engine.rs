@@ -21,7 +21,14 @@ use crate::probe::redis as resp;
 use crate::report::{self, PingInfo, Style, TlsFacts, VerifyReport};
 
 /// The order in which steps are reported.
-const TLS_STEPS: &[&str] = &["tls-handshake", "chain-trust", "anchor", "server-name", "expiry", "client-cert"];
+const TLS_STEPS: &[&str] = &[
+    "tls-handshake",
+    "chain-trust",
+    "anchor",
+    "server-name",
+    "expiry",
+    "client-cert",
+];
 
 /// `tlsprobe verify`: plan, run, render, exit code.
 pub fn run_verify_command(args: &VerifyArgs) -> u8 {
@@ -33,7 +40,10 @@ pub fn run_verify_command(args: &VerifyArgs) -> u8 {
             return exit::INPUT;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -63,7 +73,8 @@ pub async fn verify_target(plan: &VerifyPlan) -> VerifyReport {
         attempts += 1;
         let mut report = verify_once(plan).await;
         report.attempts = attempts;
-        let again = report.verdict == report::Verdict::Fail && give_up.is_some_and(|g| Instant::now() + plan.interval < g);
+        let again = report.verdict == report::Verdict::Fail
+            && give_up.is_some_and(|g| Instant::now() + plan.interval < g);
         if !again {
             return report;
         }
@@ -92,7 +103,10 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
     };
     let remaining = |after: &str, checks: &mut Vec<Check>, reason: &str| {
         for step in steps_for(plan) {
-            if !checks.iter().any(|c| c.check == step) && step != after && step != "plaintext-refused" {
+            if !checks.iter().any(|c| c.check == step)
+                && step != after
+                && step != "plaintext-refused"
+            {
                 checks.push(Check::new(step, Status::Skip, reason.to_string()));
             }
         }
@@ -100,7 +114,13 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
 
     // resolve
     let t = StdInstant::now();
-    let addrs = match tcp::resolve(&plan.target.host, plan.target.port, Instant::now() + plan.timeout).await {
+    let addrs = match tcp::resolve(
+        &plan.target.host,
+        plan.target.port,
+        Instant::now() + plan.timeout,
+    )
+    .await
+    {
         Ok(a) => {
             let shown: Vec<String> = a.iter().map(|s| s.ip().to_string()).collect();
             checks.push(Check::new("resolve", Status::Pass, shown.join(", ")).with_ms(ms_since(t)));
@@ -117,7 +137,10 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
     let t = StdInstant::now();
     let (stream, addr) = match tcp::connect(&addrs, Instant::now() + plan.timeout).await {
         Ok(s) => {
-            checks.push(Check::new("tcp", Status::Pass, format!("connected to {}", s.1)).with_ms(ms_since(t)));
+            checks.push(
+                Check::new("tcp", Status::Pass, format!("connected to {}", s.1))
+                    .with_ms(ms_since(t)),
+            );
             s
         }
         Err(e) => {
@@ -141,15 +164,41 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
             client_cert_requested: tls_ev.record.client_cert_requested,
             acceptable_ca_names: tls_ev.record.acceptable_ca_names.clone(),
         });
-        let judged = trust::judge_chain(&tls_ev.record.presented, &plan.trust, &plan.expected_name, now, plan.warn_days);
+        if tls_ev.record.presented.is_empty() && tls_ev.failure.is_some() {
+            for step in ["chain-trust", "anchor", "server-name", "expiry"] {
+                checks.push(Check::new(
+                    step,
+                    Status::Skip,
+                    "no certificate received: tls-handshake failed",
+                ));
+            }
+            plaintext_step(plan, &addrs, &mut checks).await;
+            remaining("", &mut checks, "not reached: tls-handshake failed");
+            return finish(out, checks, plan);
+        }
+        let judged = trust::judge_chain(
+            &tls_ev.record.presented,
+            &plan.trust,
+            &plan.expected_name,
+            now,
+            plan.warn_days,
+        );
         out.chain = judged.chain.clone();
         out.anchor = judged.anchor.clone();
         checks.extend(judged.checks.iter().cloned());
         if let Some(mut s) = stream {
             let send_credentials = judged.trusted;
             if plan.password.is_some() && !send_credentials {
-                let failed: Vec<&str> = judged.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.check).collect();
-                app.auth_withheld = Some(format!("credentials withheld: the server certificate failed {}", failed.join(", ")));
+                let failed: Vec<&str> = judged
+                    .checks
+                    .iter()
+                    .filter(|c| c.status == Status::Fail)
+                    .map(|c| c.check)
+                    .collect();
+                app.auth_withheld = Some(format!(
+                    "credentials withheld: the server certificate failed {}",
+                    failed.join(", ")
+                ));
             }
             round_trip(&mut s, plan, send_credentials, &mut app).await;
         }
@@ -159,9 +208,17 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         }
         let mut s = stream;
         round_trip(&mut s, plan, true, &mut app).await;
-        if app.ping.as_ref().is_some_and(|p| matches!(p.outcome, Err(IoFailure::Closed | IoFailure::Reset | IoFailure::NotTls(_))))
-            || app.auth.as_ref().is_some_and(|p| matches!(p.outcome, Err(IoFailure::Closed | IoFailure::Reset | IoFailure::NotTls(_))))
-        {
+        if app.ping.as_ref().is_some_and(|p| {
+            matches!(
+                p.outcome,
+                Err(IoFailure::Closed | IoFailure::Reset | IoFailure::NotTls(_))
+            )
+        }) || app.auth.as_ref().is_some_and(|p| {
+            matches!(
+                p.outcome,
+                Err(IoFailure::Closed | IoFailure::Reset | IoFailure::NotTls(_))
+            )
+        }) {
             app.speaks_tls = speaks_tls(addr, plan).await;
         }
     }
@@ -169,7 +226,12 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
     if uses_tls {
         let client = plan.client.as_ref().and_then(|c| {
             let info = crate::pki::describe::describe(0, &c.chain[0], now).ok()?;
-            Some(session::ClientSummary { subject: info.subject, issuer: info.issuer })
+            Some(session::ClientSummary {
+                needs_issuer: !info.self_signed,
+                subject: info.subject,
+                issuer: info.issuer,
+                chain_len: c.chain.len(),
+            })
         });
         let cc = session::client_cert(&tls_ev, &app, client.as_ref());
         if let Some(slot) = checks.iter_mut().find(|c| c.check == "client-cert") {
@@ -208,7 +270,12 @@ fn steps_for(plan: &VerifyPlan) -> Vec<&'static str> {
 /// Puts the steps in their documented order and sets the verdict.
 fn finish(mut out: VerifyReport, mut checks: Vec<Check>, plan: &VerifyPlan) -> VerifyReport {
     let order = steps_for(plan);
-    checks.sort_by_key(|c| order.iter().position(|s| *s == c.check).unwrap_or(usize::MAX));
+    checks.sort_by_key(|c| {
+        order
+            .iter()
+            .position(|s| *s == c.check)
+            .unwrap_or(usize::MAX)
+    });
     out.verdict = VerifyReport::verdict_of(&checks);
     out.checks = checks;
     out
@@ -217,7 +284,14 @@ fn finish(mut out: VerifyReport, mut checks: Vec<Check>, plan: &VerifyPlan) -> V
 /// The TLS handshake; if the server stays silent for a moment (Redis 7 never answers a
 /// ClientHello on a plaintext port) or answers with non-TLS bytes, a plaintext PING on a
 /// fresh connection tells "plaintext Redis" from "no answer".
-async fn handshake_or_sniff(stream: TcpStream, addr: std::net::SocketAddr, plan: &VerifyPlan) -> (TlsEvidence, Option<tokio_rustls::client::TlsStream<TcpStream>>) {
+async fn handshake_or_sniff(
+    stream: TcpStream,
+    addr: std::net::SocketAddr,
+    plan: &VerifyPlan,
+) -> (
+    TlsEvidence,
+    Option<tokio_rustls::client::TlsStream<TcpStream>>,
+) {
     let params = tls::TlsParams::from_plan(plan);
     let deadline = Instant::now() + plan.timeout;
     let sniff_after = (plan.timeout / 4).min(Duration::from_millis(750));
@@ -240,7 +314,10 @@ async fn handshake_or_sniff(stream: TcpStream, addr: std::net::SocketAddr, plan:
             (ev, None)
         }
     };
-    if ev.plaintext_redis_reply.is_none() && matches!(ev.failure, Some(IoFailure::NotTls(_) | IoFailure::Closed)) && ev.record.presented.is_empty() {
+    if ev.plaintext_redis_reply.is_none()
+        && matches!(ev.failure, Some(IoFailure::NotTls(_) | IoFailure::Closed))
+        && ev.record.presented.is_empty()
+    {
         let short = (Instant::now() + Duration::from_secs(2)).min(deadline);
         ev.plaintext_redis_reply = plaintext_redis_reply(addr, short).await;
     }
@@ -249,8 +326,14 @@ async fn handshake_or_sniff(stream: TcpStream, addr: std::net::SocketAddr, plan:
 
 /// A plaintext PING on a fresh connection: the reply if a Redis answered in RESP.
 async fn plaintext_redis_reply(addr: std::net::SocketAddr, deadline: Instant) -> Option<String> {
-    let mut s = tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await.ok()?.ok()?;
-    match resp::command(&mut s, &resp::ping_cmd(), deadline).await.outcome {
+    let mut s = tokio::time::timeout_at(deadline, TcpStream::connect(addr))
+        .await
+        .ok()?
+        .ok()?;
+    match resp::command(&mut s, &resp::ping_cmd(), deadline)
+        .await
+        .outcome
+    {
         Ok(Reply::Ok(r)) => Some(format!("+{r}")),
         Ok(Reply::Error(e)) => Some(format!("-{e}")),
         Err(_) => None,
@@ -274,7 +357,12 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     if let (Some(pw), true) = (&plan.password, send_credentials) {
-        let ex = resp::command(s, &resp::auth_cmd(plan.user.as_deref(), pw), Instant::now() + plan.timeout).await;
+        let ex = resp::command(
+            s,
+            &resp::auth_cmd(plan.user.as_deref(), pw),
+            Instant::now() + plan.timeout,
+        )
+        .await;
         let ok = matches!(ex.outcome, Ok(Reply::Ok(_)));
         app.auth = Some(ex);
         if !ok {
@@ -293,13 +381,31 @@ where
 }
 
 /// `plaintext-refused`, when asked for.
-async fn plaintext_step(plan: &VerifyPlan, addrs: &[std::net::SocketAddr], checks: &mut Vec<Check>) {
-    let Some(expect) = plan.expect_plaintext else { return };
+async fn plaintext_step(
+    plan: &VerifyPlan,
+    addrs: &[std::net::SocketAddr],
+    checks: &mut Vec<Check>,
+) {
+    let Some(expect) = plan.expect_plaintext else {
+        return;
+    };
     let t = StdInstant::now();
     let deadline = Instant::now() + plan.timeout;
     let outcome = match tcp::connect(addrs, deadline).await {
-        Err(e) => Err(IoFailure::Other(format!("plaintext connection not accepted: {e}"))),
-        Ok((mut s, _)) => resp::command(&mut s, &resp::ping_cmd(), deadline).await.outcome,
+        Err(e) => Err(IoFailure::Other(format!(
+            "plaintext connection not accepted: {e}"
+        ))),
+        Ok((mut s, _)) => {
+            resp::command(&mut s, &resp::ping_cmd(), deadline)
+                .await
+                .outcome
+        }
     };
-    checks.push(session::plaintext_refused(&PlaintextEvidence { outcome, ms: ms_since(t) }, expect));
+    checks.push(session::plaintext_refused(
+        &PlaintextEvidence {
+            outcome,
+            ms: ms_since(t),
+        },
+        expect,
+    ));
 }

@@ -61,24 +61,44 @@ impl TrustStore {
                 is_leaf: false,
             })
             .collect();
-        TrustStore { anchors, sources, file_sizes: vec![("webpki-roots".into(), 0)], builtin: true }
+        TrustStore {
+            anchors,
+            sources,
+            file_sizes: vec![("webpki-roots".into(), 0)],
+            builtin: true,
+        }
     }
 
     /// Every certificate of every file is an anchor.
     pub fn from_files(paths: &[PathBuf]) -> Result<Self, InputError> {
-        let mut store = TrustStore { anchors: vec![], sources: vec![], file_sizes: vec![], builtin: false };
+        let mut store = TrustStore {
+            anchors: vec![],
+            sources: vec![],
+            file_sizes: vec![],
+            builtin: false,
+        };
         for path in paths {
             let file = read_cert_file(path, "--cacert")?;
             if file.certs.is_empty() {
-                return Err(InputError::new(path.display().to_string(), "--cacert file holds no certificate"));
+                return Err(InputError::new(
+                    path.display().to_string(),
+                    "--cacert file holds no certificate",
+                ));
             }
             store.file_sizes.push((file.path.clone(), file.certs.len()));
             for c in &file.certs {
                 let anchor = anchor_from_trusted_cert(&c.der).map_err(|e| {
-                    InputError::new(&file.path, format!("PEM block {}: cannot be used as a trust anchor: {e}", c.block))
+                    InputError::new(
+                        &file.path,
+                        format!(
+                            "PEM block {}: cannot be used as a trust anchor: {e}",
+                            c.block
+                        ),
+                    )
                 })?;
-                let info = crate::pki::describe::describe(c.index, &c.der, 0)
-                    .map_err(|e| InputError::new(&file.path, format!("PEM block {}: {e}", c.block)))?;
+                let info = crate::pki::describe::describe(c.index, &c.der, 0).map_err(|e| {
+                    InputError::new(&file.path, format!("PEM block {}: {e}", c.block))
+                })?;
                 store.anchors.push(anchor.to_owned());
                 store.sources.push(AnchorSource {
                     file: file.path.clone(),
@@ -95,9 +115,13 @@ impl TrustStore {
 
 /// Reads a certificate file for a flag: every block must be readable.
 pub fn read_cert_file(path: &Path, flag: &str) -> Result<pem::PemFile, InputError> {
-    let file = pem::read_file(path).map_err(|e| InputError::new(format!("{flag} {}", e.subject), e.message))?;
+    let file = pem::read_file(path)
+        .map_err(|e| InputError::new(format!("{flag} {}", e.subject), e.message))?;
     if let Some(e) = file.errors.first() {
-        return Err(InputError::new(format!("{flag} {}", e.subject), e.message.clone()));
+        return Err(InputError::new(
+            format!("{flag} {}", e.subject),
+            e.message.clone(),
+        ));
     }
     Ok(file)
 }
@@ -112,17 +136,39 @@ pub struct ClientIdentity {
 
 impl ClientIdentity {
     /// Loads `--cert` and `--key` (the key may be inside the cert file).
-    pub fn load(cert: &Path, key: Option<&Path>, provider: &CryptoProvider) -> Result<Self, InputError> {
+    pub fn load(
+        cert: &Path,
+        key: Option<&Path>,
+        provider: &CryptoProvider,
+    ) -> Result<Self, InputError> {
         let cert_file = read_cert_file(cert, "--cert")?;
         if cert_file.certs.is_empty() {
-            return Err(InputError::new(format!("--cert {}", cert_file.path), "holds no certificate"));
+            return Err(InputError::new(
+                format!("--cert {}", cert_file.path),
+                "holds no certificate",
+            ));
         }
-        let chain: Vec<CertificateDer<'static>> = cert_file.certs.iter().map(|c| c.der.clone()).collect();
+        if let Some((block, e)) = cert_file
+            .certs
+            .iter()
+            .find_map(|c| pem::parse_cert_error(&c.der).map(|e| (c.block, e)))
+        {
+            return Err(InputError::new(
+                format!("--cert {}", cert_file.path),
+                format!("PEM block {block}: {e}"),
+            ));
+        }
+        let chain: Vec<CertificateDer<'static>> =
+            cert_file.certs.iter().map(|c| c.der.clone()).collect();
         let (key_der, key_name): (PrivateKeyDer<'static>, String) = match key {
             Some(kp) => {
-                let kf = pem::read_file(kp).map_err(|e| InputError::new(format!("--key {}", e.subject), e.message))?;
+                let kf = pem::read_file(kp)
+                    .map_err(|e| InputError::new(format!("--key {}", e.subject), e.message))?;
                 if let Some(e) = kf.errors.first() {
-                    return Err(InputError::new(format!("--key {}", e.subject), e.message.clone()));
+                    return Err(InputError::new(
+                        format!("--key {}", e.subject),
+                        e.message.clone(),
+                    ));
                 }
                 let k = kf.private_keys().next().ok_or_else(|| {
                     InputError::new(format!("--key {}", kf.path), "holds no private key (expected a PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block)")
@@ -131,19 +177,33 @@ impl ClientIdentity {
             }
             None => {
                 let k = cert_file.private_keys().next().ok_or_else(|| {
-                    InputError::new(format!("--cert {}", cert_file.path), "holds no private key and no --key was given")
+                    InputError::new(
+                        format!("--cert {}", cert_file.path),
+                        "holds no private key and no --key was given",
+                    )
                 })?;
                 (k, cert_file.path.clone())
             }
         };
-        let certified = CertifiedKey::from_der(chain.clone(), key_der, provider).map_err(|e| match e {
-            rustls::Error::InconsistentKeys(_) => InputError::new(
-                format!("--key {key_name}"),
-                format!("does not match the certificate in {} (different public key)", cert_file.path),
-            ),
-            other => InputError::new(format!("--key {key_name}"), format!("unusable private key: {}", short_rustls_error(&other))),
-        })?;
-        Ok(ClientIdentity { file: cert_file.path, key: Arc::new(certified), chain })
+        let certified =
+            CertifiedKey::from_der(chain.clone(), key_der, provider).map_err(|e| match e {
+                rustls::Error::InconsistentKeys(_) => InputError::new(
+                    format!("--key {key_name}"),
+                    format!(
+                        "does not match the certificate in {} (different public key)",
+                        cert_file.path
+                    ),
+                ),
+                other => InputError::new(
+                    format!("--key {key_name}"),
+                    format!("unusable private key: {}", short_rustls_error(&other)),
+                ),
+            })?;
+        Ok(ClientIdentity {
+            file: cert_file.path,
+            key: Arc::new(certified),
+            chain,
+        })
     }
 }
 
@@ -180,7 +240,11 @@ pub enum PasswordSource<'a> {
 }
 
 /// Resolves `verify` arguments; `env_password` is `REDISCLI_AUTH` as read by the caller.
-pub fn verify_plan(args: &VerifyArgs, env_password: Option<String>, trust_cache: Option<Arc<TrustStore>>) -> Result<VerifyPlan, InputError> {
+pub fn verify_plan(
+    args: &VerifyArgs,
+    env_password: Option<String>,
+    trust_cache: Option<Arc<TrustStore>>,
+) -> Result<VerifyPlan, InputError> {
     let target = target::parse(&args.target)?;
     let provider = provider();
     let trust = match trust_cache {
@@ -196,7 +260,9 @@ pub fn verify_plan(args: &VerifyArgs, env_password: Option<String>, trust_cache:
     let expected_name = match &args.name {
         Some(n) => server_name(n).map_err(|m| InputError::new("--name", m))?,
         None => match &target.host {
-            Host::Dns(d) => server_name(d).map_err(|m| InputError::new(format!("target host {d:?}"), m))?,
+            Host::Dns(d) => {
+                server_name(d).map_err(|m| InputError::new(format!("target host {d:?}"), m))?
+            }
             Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
         },
     };
@@ -212,11 +278,17 @@ pub fn verify_plan(args: &VerifyArgs, env_password: Option<String>, trust_cache:
     };
     let password = match &args.pass_file {
         Some(p) => Some(read_password_file(p)?),
-        None => target.password.clone().or_else(|| env_password.filter(|p| !p.is_empty()).map(Secret::new)),
+        None => target
+            .password
+            .clone()
+            .or_else(|| env_password.filter(|p| !p.is_empty()).map(Secret::new)),
     };
     let user = args.user.clone().or_else(|| target.user.clone());
     if user.is_some() && password.is_none() {
-        return Err(InputError::new("--user", "a user name needs a password (URL, --pass-file or REDISCLI_AUTH)"));
+        return Err(InputError::new(
+            "--user",
+            "a user name needs a password (URL, --pass-file or REDISCLI_AUTH)",
+        ));
     }
     if args.timeout.is_zero() {
         return Err(InputError::new("--timeout", "must be greater than zero"));
@@ -240,7 +312,8 @@ pub fn verify_plan(args: &VerifyArgs, env_password: Option<String>, trust_cache:
 }
 
 fn server_name(s: &str) -> Result<ServerName<'static>, String> {
-    ServerName::try_from(s.to_string()).map_err(|_| format!("{s:?} is not a valid DNS name or IP address"))
+    ServerName::try_from(s.to_string())
+        .map_err(|_| format!("{s:?} is not a valid DNS name or IP address"))
 }
 
 /// Reads a password file: the first line, without its line ending.
@@ -251,7 +324,10 @@ pub fn read_password_file(path: &Path) -> Result<Secret, InputError> {
         return Err(InputError::new(&name, "is a directory"));
     }
     if meta.len() > 64 * 1024 {
-        return Err(InputError::new(&name, "larger than 64 KiB: not a password file"));
+        return Err(InputError::new(
+            &name,
+            "larger than 64 KiB: not a password file",
+        ));
     }
     let text = std::fs::read(path).map_err(|e| InputError::new(&name, e.kind().to_string()))?;
     let text = String::from_utf8(text).map_err(|_| InputError::new(&name, "is not UTF-8 text"))?;

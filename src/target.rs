@@ -124,7 +124,9 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
     let url = url::Url::parse(&url_text).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
     let host = match url.host() {
         Some(url::Host::Domain(d)) if !d.is_empty() => {
-            let d = percent_encoding::percent_decode_str(d).decode_utf8_lossy().to_string();
+            let d = percent_encoding::percent_decode_str(d)
+                .decode_utf8_lossy()
+                .to_string();
             match d.parse::<IpAddr>() {
                 Ok(ip) => Host::Ip(ip),
                 Err(_) => Host::Dns(d),
@@ -140,19 +142,33 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
         None if !s.contains("://") => return Err(bad("no port: expected host:port")),
         None => scheme.default_port(),
     };
-    let decode = |v: &str| percent_encoding::percent_decode_str(v).decode_utf8_lossy().to_string();
+    let decode = |v: &str| {
+        percent_encoding::percent_decode_str(v)
+            .decode_utf8_lossy()
+            .to_string()
+    };
     let user = Some(decode(url.username())).filter(|u| !u.is_empty());
     let password = url.password().map(|p| Secret::new(decode(p)));
     let path = url.path().trim_start_matches('/');
     let db = if path.is_empty() {
         None
     } else {
-        Some(path.parse::<u32>().map_err(|_| bad(&format!("database {path:?} is not a number")))?)
+        Some(
+            path.parse::<u32>()
+                .map_err(|_| bad(&format!("database {path:?} is not a number")))?,
+        )
     };
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("query strings and fragments are not supported"));
     }
-    Ok(Target { scheme, host, port, user, password, db })
+    Ok(Target {
+        scheme,
+        host,
+        port,
+        user,
+        password,
+        db,
+    })
 }
 
 /// The input with any password in it replaced, for error messages.
@@ -198,7 +214,15 @@ mod tests {
 
     #[test]
     fn rejects_bad_targets_without_leaking_passwords() {
-        for bad in ["", "localhost", "http://x:1", "rediss://:pw@", "rediss://h:99999", "rediss://h:1/x", "h:0"] {
+        for bad in [
+            "",
+            "localhost",
+            "http://x:1",
+            "rediss://:pw@",
+            "rediss://h:99999",
+            "rediss://h:1/x",
+            "h:0",
+        ] {
             let e = parse(bad).unwrap_err();
             assert!(!e.to_string().contains("pw@"), "{e}");
         }

@@ -21,7 +21,9 @@ const EXIT_FAIL: i32 = 1;
 const EXIT_INPUT: i32 = 2;
 
 fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
 }
 
 fn path_str(p: &Path) -> String {
@@ -133,7 +135,10 @@ fn findings(file: &Value) -> &Vec<Value> {
 }
 
 fn findings_with_rule<'a>(file: &'a Value, rule: &str) -> Vec<&'a Value> {
-    findings(file).iter().filter(|f| f["rule"] == rule).collect()
+    findings(file)
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
 }
 
 /// The single finding `rule`, checked for severity and certificate index.
@@ -241,7 +246,11 @@ fn base64_lines(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -332,7 +341,10 @@ fn redis_ca_json_contract() {
         cs[0]["subject"],
         "CN=Example Fixed Plan Root CA, O=Example Cloud"
     );
-    assert_eq!(cs[3]["subject"], "CN=tlsprobe Test Root CA, O=tlsprobe tests");
+    assert_eq!(
+        cs[3]["subject"],
+        "CN=tlsprobe Test Root CA, O=tlsprobe tests"
+    );
     assert_eq!(cs[2]["issuer"], cs[1]["subject"]);
 
     // The multiple-anchors finding is about #0 and names its subject.
@@ -394,7 +406,10 @@ fn certificate_object_has_every_field() {
         }
         let sans = c["sans"].as_object().expect("sans object");
         for k in ["dns", "ip", "email", "uri"] {
-            assert!(sans.get(k).is_some_and(Value::is_array), "sans.{k} in {c:#}");
+            assert!(
+                sans.get(k).is_some_and(Value::is_array),
+                "sans.{k} in {c:#}"
+            );
         }
         let key = c["key"].as_object().expect("key object");
         for k in ["algorithm", "bits", "curve"] {
@@ -419,12 +434,15 @@ fn certificate_object_has_every_field() {
     }
     // Spot-check key descriptions against the fixture table.
     let cs = certs(file);
-    assert_eq!(cs[0]["key"], serde_json::json!({"algorithm": "EC", "bits": 256, "curve": "P-256"}));
-    assert_eq!(cs[1]["key"], serde_json::json!({"algorithm": "RSA", "bits": 2048, "curve": null}));
     assert_eq!(
-        strings(&cs[0]["key_usage"]),
-        ["keyCertSign", "cRLSign"]
+        cs[0]["key"],
+        serde_json::json!({"algorithm": "EC", "bits": 256, "curve": "P-256"})
     );
+    assert_eq!(
+        cs[1]["key"],
+        serde_json::json!({"algorithm": "RSA", "bits": 2048, "curve": null})
+    );
+    assert_eq!(strings(&cs[0]["key_usage"]), ["keyCertSign", "cRLSign"]);
 }
 
 #[test]
@@ -448,7 +466,9 @@ fn client_subject_order_and_eku() {
     assert_eq!(c["subject"], "CN=redis_user, O=Acme, OU=Ops, OU=Dev");
     assert_eq!(c["role"], "leaf");
     assert!(
-        strings(&c["extended_key_usage"]).iter().any(|e| e == "clientAuth"),
+        strings(&c["extended_key_usage"])
+            .iter()
+            .any(|e| e == "clientAuth"),
         "{c:#}"
     );
     assert!(
@@ -534,7 +554,10 @@ fn expiring_soon_and_warn_days() {
     let file = only_file(&v);
     assert_eq!(certs(file)[0]["days_left"], 17);
     let f = one_finding(file, "expiring-soon", "warn", 0);
-    assert!(f["message"].as_str().unwrap().contains("17 days left"), "{f:#}");
+    assert!(
+        f["message"].as_str().unwrap().contains("17 days left"),
+        "{f:#}"
+    );
 
     let r = run(base
         .iter()
@@ -543,10 +566,11 @@ fn expiring_soon_and_warn_days() {
     r.assert_code(EXIT_FAIL);
     one_finding(only_file(&r.json()), "expiring-soon", "warn", 0);
 
-    let r = run(base
-        .iter()
-        .copied()
-        .chain(["--warn-days", "5", "--fail-on", "warn", server.as_str()]));
+    let r =
+        run(base
+            .iter()
+            .copied()
+            .chain(["--warn-days", "5", "--fail-on", "warn", server.as_str()]));
     r.assert_code(EXIT_PASS);
     assert!(
         findings_with_rule(only_file(&r.json()), "expiring-soon").is_empty(),
@@ -597,7 +621,10 @@ fn weak_sha1_signature() {
     r.assert_code(EXIT_FAIL);
     let v = r.json();
     let file = only_file(&v);
-    assert_eq!(certs(file)[0]["signature_algorithm"], "sha1WithRSAEncryption");
+    assert_eq!(
+        certs(file)[0]["signature_algorithm"],
+        "sha1WithRSAEncryption"
+    );
     one_finding(file, "weak-signature", "error", 0);
 }
 
@@ -634,7 +661,10 @@ fn duplicate_in_bundle() {
     let f = one_finding(file, "duplicate", "warn", 2);
     assert!(f["message"].as_str().unwrap().contains("#0"), "{f:#}");
     // The duplicate root is one anchor, not two.
-    assert!(findings_with_rule(file, "multiple-anchors").is_empty(), "{file:#}");
+    assert!(
+        findings_with_rule(file, "multiple-anchors").is_empty(),
+        "{file:#}"
+    );
 }
 
 #[test]
@@ -702,7 +732,10 @@ fn assert_no_key_material(r: &Run, key_lines: &[String]) {
         for l in key_lines {
             // Lines are 64 characters (the last may be shorter but is still long).
             if l.len() >= 16 {
-                assert!(!out.contains(l.as_str()), "private key line {l:?} printed:\n{out}");
+                assert!(
+                    !out.contains(l.as_str()),
+                    "private key line {l:?} printed:\n{out}"
+                );
             }
         }
         assert!(!out.contains("BEGIN PRIVATE KEY"), "{out}");
@@ -737,7 +770,11 @@ fn mixed_blocks_lists_key_without_printing_it() {
     let r = run(["inspect", "--at", AT, &path_str(&path)]);
     r.assert_code(EXIT_PASS);
     assert!(r.stdout.contains("block 0  PRIVATE KEY"), "{}", r.stdout);
-    assert!(r.stdout.contains("2 certificates, 1 other block"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("2 certificates, 1 other block"),
+        "{}",
+        r.stdout
+    );
     assert_no_key_material(&r, &key_lines);
 }
 
@@ -816,7 +853,11 @@ fn bad_base64_names_its_block() {
     std::fs::write(&path, text).unwrap();
     let r = assert_one_input_error(&path, &[], &["PEM block 2", "base64"]);
     // Block 1 is still reported.
-    assert!(r.stdout.contains("CN=localhost, O=tlsprobe tests"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("CN=localhost, O=tlsprobe tests"),
+        "{}",
+        r.stdout
+    );
 
     let r = assert_one_input_error(&path, &["--format", "json"], &["PEM block 2", "base64"]);
     assert_eq!(certs(only_file(&r.json())).len(), 1);
@@ -841,7 +882,11 @@ fn truncated_der_in_second_block() {
     );
     let v = r.json();
     let cs = certs(only_file(&v));
-    assert_eq!(cs.len(), 1, "block 1's certificate is still reported: {v:#}");
+    assert_eq!(
+        cs.len(),
+        1,
+        "block 1's certificate is still reported: {v:#}"
+    );
     assert_eq!(
         cs[0]["sha256"].as_str().unwrap(),
         openssl_fingerprint(&read("server.pem"))
@@ -849,14 +894,22 @@ fn truncated_der_in_second_block() {
 
     let r = assert_one_input_error(&path, &["--at", AT], &["PEM block 2"]);
     assert!(r.stdout.contains("1 certificate"), "{}", r.stdout);
-    assert!(r.stdout.contains("CN=localhost, O=tlsprobe tests"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("CN=localhost, O=tlsprobe tests"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn unknown_pem_label() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("unknown.pem");
-    std::fs::write(&path, "-----BEGIN FOO BAR-----\nAAAA\n-----END FOO BAR-----\n").unwrap();
+    std::fs::write(
+        &path,
+        "-----BEGIN FOO BAR-----\nAAAA\n-----END FOO BAR-----\n",
+    )
+    .unwrap();
     assert_one_input_error(&path, &[], &["PEM block 1", "FOO BAR", "unknown PEM label"]);
 }
 
@@ -880,7 +933,10 @@ fn binary_garbage_starting_like_der() {
             b
         }),
         // A SEQUENCE claiming a 2 GB length.
-        ("seq-huge-len.bin", vec![0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x00]),
+        (
+            "seq-huge-len.bin",
+            vec![0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x00],
+        ),
         // Nested indefinite lengths.
         ("seq-nested.bin", [0x30u8, 0x80].repeat(50_000)),
         // Just the tag.
@@ -940,7 +996,11 @@ fn bad_file_twice_with_valid_file() {
     let r = run(["inspect", "--at", AT, &missing, &good, &missing]);
     r.assert_code(EXIT_INPUT);
     assert_eq!(r.stderr_lines().len(), 2, "{}", r.stderr);
-    assert!(r.stdout.contains(&format!("{good}: 1 certificate")), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("{good}: 1 certificate")),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -962,7 +1022,11 @@ fn assert_usage_error(args: &[&str], needle: &str) {
     let r = run(args);
     r.assert_code(EXIT_INPUT);
     assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
-    assert!(r.stderr.contains(needle), "stderr should mention {needle:?}:\n{}", r.stderr);
+    assert!(
+        r.stderr.contains(needle),
+        "stderr should mention {needle:?}:\n{}",
+        r.stderr
+    );
     assert_eq!(r.stdout, "");
 }
 
@@ -988,7 +1052,10 @@ fn human_output() {
     let r = run(["inspect", "--at", AT, &path]);
     r.assert_code(EXIT_PASS);
     let out = &r.stdout;
-    assert!(out.starts_with(&format!("{path}: 4 certificates\n")), "{out}");
+    assert!(
+        out.starts_with(&format!("{path}: 4 certificates\n")),
+        "{out}"
+    );
     assert!(out.contains("days left"), "{out}");
     for s in [
         "#0 root         CN=Example Fixed Plan Root CA, O=Example Cloud",
@@ -1024,4 +1091,27 @@ fn human_output_expired_and_findings() {
     assert!(r.stdout.contains("  findings:\n"), "{}", r.stdout);
     assert!(r.stdout.contains("error  expired"), "{}", r.stdout);
     assert!(!r.stdout.contains("\x1b["), "{:?}", r.stdout);
+}
+
+// ---------------------------------------------------------------------------
+// Regressions (bugs found and fixed)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn pem_with_utf8_bom() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bom.pem");
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
+    bytes.extend(read("server.pem").as_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    // openssl accepts it.
+    let fp = openssl_fingerprint(std::str::from_utf8(&bytes).unwrap());
+    assert_eq!(fp, openssl_fingerprint(&read("server.pem")));
+
+    let r = inspect_json(&path, &[]);
+    r.assert_code(EXIT_PASS);
+    let v = r.json();
+    let cs = certs(only_file(&v));
+    assert_eq!(cs.len(), 1);
+    assert_eq!(cs[0]["sha256"].as_str().unwrap(), fp);
 }

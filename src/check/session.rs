@@ -21,7 +21,10 @@ const CLIENT_CERT_ALERTS: &[&str] = &[
 /// Whether a failure is the server refusing our client certificate (or its absence).
 pub fn is_client_cert_rejection(f: &IoFailure, tls: &TlsEvidence) -> bool {
     match f {
-        IoFailure::Alert(a) => (tls.record.client_cert_requested && CLIENT_CERT_ALERTS.contains(&a.as_str())) || a == "certificate_required",
+        IoFailure::Alert(a) => {
+            (tls.record.client_cert_requested && CLIENT_CERT_ALERTS.contains(&a.as_str()))
+                || a == "certificate_required"
+        }
         IoFailure::Closed | IoFailure::Reset => tls.record.client_cert_requested,
         _ => false,
     }
@@ -29,7 +32,10 @@ pub fn is_client_cert_rejection(f: &IoFailure, tls: &TlsEvidence) -> bool {
 
 /// The first failure of the application round trip, if it was the client-cert rejection.
 pub fn app_rejection<'a>(app: &'a AppEvidence, tls: &TlsEvidence) -> Option<&'a IoFailure> {
-    let first = [&app.auth, &app.select, &app.ping].into_iter().flatten().find_map(|x| x.outcome.as_ref().err())?;
+    let first = [&app.auth, &app.select, &app.ping]
+        .into_iter()
+        .flatten()
+        .find_map(|x| x.outcome.as_ref().err())?;
     is_client_cert_rejection(first, tls).then_some(first)
 }
 
@@ -77,37 +83,59 @@ pub fn tls_handshake(tls: &TlsEvidence) -> Check {
 pub struct ClientSummary {
     pub subject: String,
     pub issuer: String,
+    /// Certificates in `--cert` (leaf first).
+    pub chain_len: usize,
+    /// The leaf is not self-signed, so the server needs its issuer.
+    pub needs_issuer: bool,
 }
 
 /// `client-cert`.
 pub fn client_cert(tls: &TlsEvidence, app: &AppEvidence, client: Option<&ClientSummary>) -> Check {
-    let handshake_rejection = tls.failure.as_ref().filter(|f| is_client_cert_rejection(f, tls));
+    let handshake_rejection = tls
+        .failure
+        .as_ref()
+        .filter(|f| is_client_cert_rejection(f, tls));
     let rejection = handshake_rejection.or_else(|| app_rejection(app, tls));
     let cas = if tls.record.acceptable_ca_names.is_empty() {
         String::new()
     } else {
-        format!("\nthe server accepts certificates issued by: {}", tls.record.acceptable_ca_names.join("; "))
+        format!(
+            "\nthe server accepts certificates issued by: {}",
+            tls.record.acceptable_ca_names.join("; ")
+        )
     };
     if let Some(f) = rejection {
-        let when = if handshake_rejection.is_some() { "during the handshake" } else { "after the handshake, on the first read" };
+        let when = if handshake_rejection.is_some() {
+            "during the handshake"
+        } else {
+            "after the handshake, on the first read"
+        };
         let msg = match client {
             None => format!(
                 "the server requires a client certificate and none was given: it rejected the connection {when} ({})\nhint: pass --cert and --key{cas}",
                 f.describe()
             ),
-            Some(c) => format!(
-                "the server rejected the client certificate {} (issued by {}) {when} ({}){cas}",
-                c.subject,
-                c.issuer,
-                f.describe()
-            ),
+            Some(c) => {
+                let hint = if c.chain_len == 1 && c.needs_issuer && matches!(f, IoFailure::Alert(a) if a == "unknown_ca") {
+                    "\nhint: --cert holds only the leaf; if the server trusts the root, send the chain (leaf, then intermediates) in --cert"
+                } else {
+                    ""
+                };
+                format!(
+                    "the server rejected the client certificate {} (issued by {}) {when} ({}){hint}{cas}",
+                    c.subject,
+                    c.issuer,
+                    f.describe()
+                )
+            }
         };
         return Check::new("client-cert", Status::Fail, msg);
     }
     if tls.failure.is_some() {
         return Check::new("client-cert", Status::Skip, "handshake did not complete");
     }
-    let completed = app.ping.as_ref().is_some_and(|p| p.outcome.is_ok()) || app.auth.as_ref().is_some_and(|a| a.outcome.is_ok());
+    let completed = app.ping.as_ref().is_some_and(|p| p.outcome.is_ok())
+        || app.auth.as_ref().is_some_and(|a| a.outcome.is_ok());
     match (tls.record.client_cert_requested, client) {
         (false, None) => Check::new("client-cert", Status::Pass, "the server did not ask for a client certificate"),
         (false, Some(_)) => Check::new(
@@ -142,8 +170,14 @@ pub fn auth(app: &AppEvidence, tls: &TlsEvidence, had_credentials: bool) -> Chec
         return Check::new("auth", Status::Skip, why.clone());
     }
     match &app.auth {
-        Some(Exchange { outcome: Ok(Reply::Ok(_)), ms }) => Check::new("auth", Status::Pass, "AUTH accepted").with_ms(*ms),
-        Some(Exchange { outcome: Ok(Reply::Error(e)), ms }) => {
+        Some(Exchange {
+            outcome: Ok(Reply::Ok(_)),
+            ms,
+        }) => Check::new("auth", Status::Pass, "AUTH accepted").with_ms(*ms),
+        Some(Exchange {
+            outcome: Ok(Reply::Error(e)),
+            ms,
+        }) => {
             let hint = if e.starts_with("WRONGPASS") {
                 ": wrong password, unknown user or disabled user"
             } else if e.contains("without any password configured") {
@@ -153,10 +187,24 @@ pub fn auth(app: &AppEvidence, tls: &TlsEvidence, had_credentials: bool) -> Chec
             };
             Check::new("auth", Status::Fail, format!("AUTH refused: -{e}{hint}")).with_ms(*ms)
         }
-        Some(Exchange { outcome: Err(f), ms }) if is_client_cert_rejection(f, tls) => {
-            Check::new("auth", Status::Skip, "connection closed by the server's client-certificate rejection (see client-cert)").with_ms(*ms)
-        }
-        Some(Exchange { outcome: Err(f), ms }) => Check::new("auth", Status::Fail, format!("no reply to AUTH: {}", f.describe())).with_ms(*ms),
+        Some(Exchange {
+            outcome: Err(f),
+            ms,
+        }) if is_client_cert_rejection(f, tls) => Check::new(
+            "auth",
+            Status::Skip,
+            "connection closed by the server's client-certificate rejection (see client-cert)",
+        )
+        .with_ms(*ms),
+        Some(Exchange {
+            outcome: Err(f),
+            ms,
+        }) => Check::new(
+            "auth",
+            Status::Fail,
+            format!("no reply to AUTH: {}", f.describe()),
+        )
+        .with_ms(*ms),
         None => match &app.ping {
             Some(Exchange { outcome: Ok(r), .. }) if is_noauth(r) => Check::new(
                 "auth",
@@ -164,7 +212,11 @@ pub fn auth(app: &AppEvidence, tls: &TlsEvidence, had_credentials: bool) -> Chec
                 format!(
                     "the server requires authentication ({}){}",
                     quote(r),
-                    if had_credentials { "" } else { ": give a password in the URL, with --pass-file or in REDISCLI_AUTH" }
+                    if had_credentials {
+                        ""
+                    } else {
+                        ": give a password in the URL, with --pass-file or in REDISCLI_AUTH"
+                    }
                 ),
             ),
             _ if !had_credentials => Check::new("auth", Status::Skip, "no credentials given"),
@@ -182,20 +234,46 @@ pub fn ping(app: &AppEvidence, tls: &TlsEvidence) -> Check {
             "the server closed the connection on a plaintext PING and answers TLS on this port: use rediss://",
         );
     }
-    if let Some(Exchange { outcome: Ok(Reply::Error(e)), ms }) = &app.select {
+    if let Some(Exchange {
+        outcome: Ok(Reply::Error(e)),
+        ms,
+    }) = &app.select
+    {
         return Check::new("ping", Status::Fail, format!("SELECT refused: -{e}")).with_ms(*ms);
     }
     match &app.ping {
         None => Check::new("ping", Status::Skip, "not reached"),
-        Some(Exchange { outcome: Ok(Reply::Ok(s)), ms }) if s == "PONG" => Check::new("ping", Status::Pass, "PONG").with_ms(*ms),
+        Some(Exchange {
+            outcome: Ok(Reply::Ok(s)),
+            ms,
+        }) if s == "PONG" => Check::new("ping", Status::Pass, "PONG").with_ms(*ms),
         Some(Exchange { outcome: Ok(r), ms }) if is_noauth(r) => {
             Check::new("ping", Status::Skip, format!("{} (see auth)", quote(r))).with_ms(*ms)
         }
-        Some(Exchange { outcome: Ok(r), ms }) => Check::new("ping", Status::Fail, format!("PING answered {} instead of +PONG", quote(r))).with_ms(*ms),
-        Some(Exchange { outcome: Err(f), ms }) if is_client_cert_rejection(f, tls) => {
-            Check::new("ping", Status::Skip, "connection closed by the server's client-certificate rejection (see client-cert)").with_ms(*ms)
-        }
-        Some(Exchange { outcome: Err(f), ms }) => Check::new("ping", Status::Fail, format!("no reply to PING: {}", f.describe())).with_ms(*ms),
+        Some(Exchange { outcome: Ok(r), ms }) => Check::new(
+            "ping",
+            Status::Fail,
+            format!("PING answered {} instead of +PONG", quote(r)),
+        )
+        .with_ms(*ms),
+        Some(Exchange {
+            outcome: Err(f),
+            ms,
+        }) if is_client_cert_rejection(f, tls) => Check::new(
+            "ping",
+            Status::Skip,
+            "connection closed by the server's client-certificate rejection (see client-cert)",
+        )
+        .with_ms(*ms),
+        Some(Exchange {
+            outcome: Err(f),
+            ms,
+        }) => Check::new(
+            "ping",
+            Status::Fail,
+            format!("no reply to PING: {}", f.describe()),
+        )
+        .with_ms(*ms),
     }
 }
 
@@ -212,10 +290,21 @@ pub fn plaintext_refused(ev: &PlaintextEvidence, expect: ExpectPlaintext) -> Che
         Err(f) => f.describe(),
     };
     let (status, msg) = match (expect, served) {
-        (ExpectPlaintext::Refused, None) => (Status::Pass, format!("plaintext PING not served: {refused_how}")),
-        (ExpectPlaintext::Refused, Some(r)) => (Status::Fail, format!("plaintext PING was served ({r}): TLS is not enforced on this port")),
-        (ExpectPlaintext::Allowed, Some(r)) => (Status::Pass, format!("plaintext allowed as expected ({r})")),
-        (ExpectPlaintext::Allowed, None) => (Status::Fail, format!("plaintext was expected to be allowed, but: {refused_how}")),
+        (ExpectPlaintext::Refused, None) => (
+            Status::Pass,
+            format!("plaintext PING not served: {refused_how}"),
+        ),
+        (ExpectPlaintext::Refused, Some(r)) => (
+            Status::Fail,
+            format!("plaintext PING was served ({r}): TLS is not enforced on this port"),
+        ),
+        (ExpectPlaintext::Allowed, Some(r)) => {
+            (Status::Pass, format!("plaintext allowed as expected ({r})"))
+        }
+        (ExpectPlaintext::Allowed, None) => (
+            Status::Fail,
+            format!("plaintext was expected to be allowed, but: {refused_how}"),
+        ),
     };
     Check::new("plaintext-refused", status, msg).with_ms(ev.ms)
 }

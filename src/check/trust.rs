@@ -56,7 +56,13 @@ pub struct ChainJudgement {
 }
 
 /// Judges the presented chain against the trust store, the expected name and `now`.
-pub fn judge_chain(presented: &[CertificateDer<'_>], trust: &TrustStore, expected: &ServerName<'_>, now: UnixSeconds, warn_days: i64) -> ChainJudgement {
+pub fn judge_chain(
+    presented: &[CertificateDer<'_>],
+    trust: &TrustStore,
+    expected: &ServerName<'_>,
+    now: UnixSeconds,
+    warn_days: i64,
+) -> ChainJudgement {
     let mut chain: Vec<CertInfo> = presented
         .iter()
         .enumerate()
@@ -64,14 +70,26 @@ pub fn judge_chain(presented: &[CertificateDer<'_>], trust: &TrustStore, expecte
         .collect();
     let ders: Vec<&[u8]> = presented.iter().map(|c| c.as_ref()).collect();
     if chain.len() == ders.len() {
-        crate::pki::bundle::analyse(&mut chain, &ders, crate::pki::bundle::Options { now, warn_days, check_signatures: false });
+        crate::pki::bundle::analyse(
+            &mut chain,
+            &ders,
+            crate::pki::bundle::Options {
+                now,
+                warn_days,
+                check_signatures: false,
+            },
+        );
     }
     let skip = |name, why: &str| Check::new(name, Status::Skip, why);
 
     let Some(leaf_der) = presented.first() else {
         return ChainJudgement {
             checks: vec![
-                Check::new("chain-trust", Status::Fail, "the server presented no certificate"),
+                Check::new(
+                    "chain-trust",
+                    Status::Fail,
+                    "the server presented no certificate",
+                ),
                 skip("anchor", "no chain"),
                 skip("server-name", "no certificate"),
                 skip("expiry", "no certificate"),
@@ -86,7 +104,11 @@ pub fn judge_chain(presented: &[CertificateDer<'_>], trust: &TrustStore, expecte
         Err(e) => {
             return ChainJudgement {
                 checks: vec![
-                    Check::new("chain-trust", Status::Fail, format!("the server's certificate cannot be parsed: {e}")),
+                    Check::new(
+                        "chain-trust",
+                        Status::Fail,
+                        format!("the server's certificate cannot be parsed: {e}"),
+                    ),
                     skip("anchor", "no chain"),
                     skip("server-name", "certificate unparseable"),
                     skip("expiry", "certificate unparseable"),
@@ -98,12 +120,20 @@ pub fn judge_chain(presented: &[CertificateDer<'_>], trust: &TrustStore, expecte
         }
     };
 
-    let (trust_check, anchor, path_ders) = chain_trust(&leaf, leaf_der, presented, trust, &chain, now);
+    let (trust_check, anchor, path_ders) =
+        chain_trust(&leaf, leaf_der, presented, trust, &chain, now);
     let anchor_check = anchor_check(&trust_check, anchor.as_ref(), trust);
     let name_check = server_name_check(&leaf, expected, chain.first());
     let expiry_check = expiry_check(&path_ders, now, warn_days);
-    let trusted = trust_check.status == Status::Pass && name_check.status == Status::Pass && expiry_check.status != Status::Fail;
-    ChainJudgement { checks: vec![trust_check, anchor_check, name_check, expiry_check], anchor, chain, trusted }
+    let trusted = trust_check.status == Status::Pass
+        && name_check.status == Status::Pass
+        && expiry_check.status != Status::Fail;
+    ChainJudgement {
+        checks: vec![trust_check, anchor_check, name_check, expiry_check],
+        anchor,
+        chain,
+        trusted,
+    }
 }
 
 /// Returns the `chain-trust` check, the anchor, and the DER of the verified path (leaf
@@ -117,50 +147,135 @@ fn chain_trust(
     now: UnixSeconds,
 ) -> (Check, Option<AnchorInfo>, Vec<Vec<u8>>) {
     // A trusted leaf pins the server: accepted when byte-identical.
-    if let Some(src) = trust.sources.iter().find(|s| s.is_leaf && s.der.as_ref().is_some_and(|d| d.as_ref() == leaf_der.as_ref())) {
-        let info = AnchorInfo { file: src.file.clone(), index: src.index, subject: src.subject.clone(), pinned: true };
-        let msg = format!("pinned: the presented certificate is byte-identical to {} #{} ({})", src.file, src.index, src.subject);
-        return (Check::new("chain-trust", Status::Pass, msg), Some(info), vec![leaf_der.to_vec()]);
+    if let Some(src) = trust.sources.iter().find(|s| {
+        s.is_leaf
+            && s.der
+                .as_ref()
+                .is_some_and(|d| d.as_ref() == leaf_der.as_ref())
+    }) {
+        let info = AnchorInfo {
+            file: src.file.clone(),
+            index: src.index,
+            subject: src.subject.clone(),
+            pinned: true,
+        };
+        let msg = format!(
+            "pinned: the presented certificate is byte-identical to {} #{} ({})",
+            src.file, src.index, src.subject
+        );
+        return (
+            Check::new("chain-trust", Status::Pass, msg),
+            Some(info),
+            vec![leaf_der.to_vec()],
+        );
     }
     let intermediates = &presented[1..];
     let algs = webpki::ALL_VERIFICATION_ALGS;
-    let at = |t: UnixSeconds| UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.max(0) as u64));
-    let verify = |t: UnixSeconds| leaf.verify_for_usage(algs, &trust.anchors, intermediates, at(t), KeyUsage::server_auth(), None, None);
+    let at = |t: UnixSeconds| {
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.max(0) as u64))
+    };
+    let verify = |t: UnixSeconds| {
+        leaf.verify_for_usage(
+            algs,
+            &trust.anchors,
+            intermediates,
+            at(t),
+            KeyUsage::server_auth(),
+            None,
+            None,
+        )
+    };
 
     let mut result = verify(now);
     let mut judged_at_other_time = false;
     if matches!(&result, Err(e) if is_time_error(e)) {
-        if let Some(t) = common_valid_time(chain) {
+        judged_at_other_time = true;
+        for t in candidate_times(chain) {
             result = verify(t);
-            judged_at_other_time = true;
+            if !matches!(&result, Err(e) if is_time_error(e)) {
+                break;
+            }
+        }
+        if matches!(&result, Err(e) if is_time_error(e)) {
+            // No single moment when every certificate is valid (a leaf that expired before
+            // its re-issued intermediate began): judge trust by the signatures alone.
+            if let Some((src_idx, path_ders)) = signature_path(presented, trust) {
+                let s = &trust.sources[src_idx];
+                let anchor = AnchorInfo {
+                    file: s.file.clone(),
+                    index: s.index,
+                    subject: s.subject.clone(),
+                    pinned: false,
+                };
+                let names: Vec<String> = path_ders
+                    .iter()
+                    .filter_map(|d| describe::describe(0, d, now).ok())
+                    .map(|c| c.subject)
+                    .collect();
+                let msg = format!(
+                    "chain leads to {} #{} ({}) by its signatures\npath: {}\n(the certificates were never valid at the same time: dates are judged under expiry)",
+                    s.file,
+                    s.index,
+                    s.subject,
+                    names.join(" <- ")
+                );
+                return (
+                    Check::new("chain-trust", Status::Pass, msg),
+                    Some(anchor),
+                    path_ders,
+                );
+            }
         }
     }
     match result {
         Ok(path) => {
             let idx = trust.anchors.iter().position(|a| a == path.anchor());
             let src = idx.map(|i| &trust.sources[i]);
-            let anchor = src.map(|s| AnchorInfo { file: s.file.clone(), index: s.index, subject: s.subject.clone(), pinned: false });
+            let anchor = src.map(|s| AnchorInfo {
+                file: s.file.clone(),
+                index: s.index,
+                subject: s.subject.clone(),
+                pinned: false,
+            });
             let mut path_ders: Vec<Vec<u8>> = vec![leaf_der.to_vec()];
             path_ders.extend(path.intermediate_certificates().map(|c| c.der().to_vec()));
             if let Some(d) = src.and_then(|s| s.der.as_ref()) {
                 path_ders.push(d.to_vec());
             }
-            let names: Vec<String> = path_ders.iter().filter_map(|d| describe::describe(0, d, now).ok()).map(|c| c.subject).collect();
+            let names: Vec<String> = path_ders
+                .iter()
+                .filter_map(|d| describe::describe(0, d, now).ok())
+                .map(|c| c.subject)
+                .collect();
             let mut msg = format!(
                 "chain leads to {}",
-                anchor.as_ref().map(|a| format!("{} #{} ({})", a.file, a.index, a.subject)).unwrap_or_else(|| "a trusted root".into())
+                anchor
+                    .as_ref()
+                    .map(|a| format!("{} #{} ({})", a.file, a.index, a.subject))
+                    .unwrap_or_else(|| "a trusted root".into())
             );
             msg.push_str(&format!("\npath: {}", names.join(" <- ")));
             if judged_at_other_time {
                 msg.push_str("\n(trust judged apart from dates: see expiry)");
             }
-            (Check::new("chain-trust", Status::Pass, msg), anchor, path_ders)
+            (
+                Check::new("chain-trust", Status::Pass, msg),
+                anchor,
+                path_ders,
+            )
         }
         Err(e) => {
-            let presented_names = chain.iter().map(|c| c.subject.clone()).collect::<Vec<_>>().join(" <- ");
+            let presented_names = chain
+                .iter()
+                .map(|c| c.subject.clone())
+                .collect::<Vec<_>>()
+                .join(" <- ");
             let files: Vec<&str> = trust.file_sizes.iter().map(|(f, _)| f.as_str()).collect();
             let mut msg = match &e {
-                webpki::Error::UnknownIssuer => format!("server chain does not lead to any certificate in {}", files.join(", ")),
+                webpki::Error::UnknownIssuer => format!(
+                    "server chain does not lead to any certificate in {}",
+                    files.join(", ")
+                ),
                 other => format!("server chain rejected: {}", webpki_reason(other)),
             };
             msg.push_str(&format!("\npresented: {presented_names}"));
@@ -174,20 +289,64 @@ fn chain_trust(
                     ));
                 }
             }
-            (Check::new("chain-trust", Status::Fail, msg), None, presented.iter().map(|c| c.to_vec()).collect())
+            (
+                Check::new("chain-trust", Status::Fail, msg),
+                None,
+                presented.iter().map(|c| c.to_vec()).collect(),
+            )
         }
     }
 }
 
 fn is_time_error(e: &webpki::Error) -> bool {
-    matches!(e, webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. })
+    matches!(
+        e,
+        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }
+    )
 }
 
-/// A time at which every presented certificate is valid, if there is one.
-fn common_valid_time(chain: &[CertInfo]) -> Option<UnixSeconds> {
-    let start = chain.iter().map(|c| c.raw.not_before).max()?;
-    let end = chain.iter().map(|c| c.raw.not_after).min()?;
-    (start <= end).then_some(start)
+/// Times worth trying when `now` is outside some validity period: the common window of
+/// the presented certificates, then each certificate's own start and end.
+fn candidate_times(chain: &[CertInfo]) -> Vec<UnixSeconds> {
+    let mut times = Vec::new();
+    if let (Some(start), Some(end)) = (
+        chain.iter().map(|c| c.raw.not_before).max(),
+        chain.iter().map(|c| c.raw.not_after).min(),
+    ) {
+        if start <= end {
+            times.push(start);
+        }
+    }
+    for c in chain {
+        times.extend([c.raw.not_before, c.raw.not_after]);
+    }
+    times
+}
+
+/// A path from the leaf to a file anchor by issuer names and signatures only (no dates).
+/// Returns the index of the anchor in the trust store and the path's DER, leaf first.
+fn signature_path(
+    presented: &[CertificateDer<'_>],
+    trust: &TrustStore,
+) -> Option<(usize, Vec<Vec<u8>>)> {
+    let mut path: Vec<Vec<u8>> = vec![presented.first()?.to_vec()];
+    for _ in 0..8 {
+        let current = path.last()?.clone();
+        if let Some(i) = trust.sources.iter().position(|s| {
+            s.der.as_ref().is_some_and(|d| {
+                d.as_ref() != current.as_slice() && crate::pki::bundle::signed_by(&current, d)
+            })
+        }) {
+            path.push(trust.sources[i].der.as_ref()?.to_vec());
+            return Some((i, path));
+        }
+        let next = presented[1..].iter().find(|c| {
+            !path.iter().any(|p| p.as_slice() == c.as_ref())
+                && crate::pki::bundle::signed_by(&current, c)
+        })?;
+        path.push(next.to_vec());
+    }
+    None
 }
 
 fn webpki_reason(e: &webpki::Error) -> String {
@@ -217,11 +376,24 @@ fn anchor_check(trust_check: &Check, anchor: Option<&AnchorInfo>, trust: &TrustS
         return Check::new("anchor", Status::Pass, "anchored by a trusted root");
     };
     if a.pinned {
-        return Check::new("anchor", Status::Pass, format!("pinned leaf {} #{}", a.file, a.index));
+        return Check::new(
+            "anchor",
+            Status::Pass,
+            format!("pinned leaf {} #{}", a.file, a.index),
+        );
     }
-    let size = trust.file_sizes.iter().find(|(f, _)| *f == a.file).map_or(0, |(_, n)| *n);
+    let size = trust
+        .file_sizes
+        .iter()
+        .find(|(f, _)| *f == a.file)
+        .map_or(0, |(_, n)| *n);
     if a.index > 0 && size > 1 {
-        let first = trust.sources.iter().find(|s| s.file == a.file && s.index == 0).map(|s| s.subject.clone()).unwrap_or_default();
+        let first = trust
+            .sources
+            .iter()
+            .find(|s| s.file == a.file && s.index == 0)
+            .map(|s| s.subject.clone())
+            .unwrap_or_default();
         return Check::new(
             "anchor",
             Status::Warn,
@@ -231,10 +403,18 @@ fn anchor_check(trust_check: &Check, anchor: Option<&AnchorInfo>, trust: &TrustS
             ),
         );
     }
-    Check::new("anchor", Status::Pass, format!("{} #{} ({})", a.file, a.index, a.subject))
+    Check::new(
+        "anchor",
+        Status::Pass,
+        format!("{} #{} ({})", a.file, a.index, a.subject),
+    )
 }
 
-fn server_name_check(leaf: &EndEntityCert<'_>, expected: &ServerName<'_>, info: Option<&CertInfo>) -> Check {
+fn server_name_check(
+    leaf: &EndEntityCert<'_>,
+    expected: &ServerName<'_>,
+    info: Option<&CertInfo>,
+) -> Check {
     let shown = match expected {
         ServerName::DnsName(d) => d.as_ref().to_string(),
         ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
@@ -263,28 +443,74 @@ fn server_name_check(leaf: &EndEntityCert<'_>, expected: &ServerName<'_>, info: 
 }
 
 fn expiry_check(path: &[Vec<u8>], now: UnixSeconds, warn_days: i64) -> Check {
-    let infos: Vec<CertInfo> = path.iter().enumerate().filter_map(|(i, d)| describe::describe(i, d, now).ok()).collect();
+    let infos: Vec<CertInfo> = path
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| describe::describe(i, d, now).ok())
+        .collect();
     let Some(leaf) = infos.first() else {
         return Check::new("expiry", Status::Skip, "no certificate");
     };
-    let role = |i: usize| if i == 0 { "leaf".to_string() } else { format!("chain #{i}") };
+    let role = |i: usize| {
+        if i == 0 {
+            "leaf".to_string()
+        } else {
+            format!("chain #{i}")
+        }
+    };
     for (i, c) in infos.iter().enumerate() {
         if c.raw.not_after < now {
             return Check::new(
                 "expiry",
                 Status::Fail,
-                format!("{} {} expired {} ({} days ago)", role(i), c.subject, rfc3339(c.raw.not_after), -days_until(c.raw.not_after, now)),
+                format!(
+                    "{} {} expired {} ({} days ago)",
+                    role(i),
+                    c.subject,
+                    rfc3339(c.raw.not_after),
+                    -days_until(c.raw.not_after, now)
+                ),
             );
         }
         if c.raw.not_before > now {
-            return Check::new("expiry", Status::Fail, format!("{} {} is not valid before {}", role(i), c.subject, rfc3339(c.raw.not_before)));
+            return Check::new(
+                "expiry",
+                Status::Fail,
+                format!(
+                    "{} {} is not valid before {}",
+                    role(i),
+                    c.subject,
+                    rfc3339(c.raw.not_before)
+                ),
+            );
         }
     }
-    let (ei, earliest) = infos.iter().enumerate().min_by_key(|(_, c)| c.raw.not_after).map(|(i, c)| (i, c)).unwrap_or((0, leaf));
-    let leaf_msg = format!("leaf expires {} ({} days left)", rfc3339(leaf.raw.not_after), leaf.days_left);
-    let chain_msg = if ei == 0 { String::new() } else { format!("; earliest in chain: {} {} ({} days left)", role(ei), earliest.subject, earliest.days_left) };
+    let (ei, earliest) = infos
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, c)| c.raw.not_after)
+        .unwrap_or((0, leaf));
+    let leaf_msg = format!(
+        "leaf expires {} ({} days left)",
+        rfc3339(leaf.raw.not_after),
+        leaf.days_left
+    );
+    let chain_msg = if ei == 0 {
+        String::new()
+    } else {
+        format!(
+            "; earliest in chain: {} {} ({} days left)",
+            role(ei),
+            earliest.subject,
+            earliest.days_left
+        )
+    };
     if earliest.days_left < warn_days {
-        Check::new("expiry", Status::Warn, format!("{leaf_msg}{chain_msg}; warning threshold {warn_days} days"))
+        Check::new(
+            "expiry",
+            Status::Warn,
+            format!("{leaf_msg}{chain_msg}; warning threshold {warn_days} days"),
+        )
     } else {
         Check::new("expiry", Status::Pass, format!("{leaf_msg}{chain_msg}"))
     }

@@ -9,7 +9,10 @@ use crate::evidence::IoFailure;
 /// Reduces an I/O error (possibly carrying a rustls error) to what the checks need.
 pub fn classify_io(e: &std::io::Error) -> IoFailure {
     use std::io::ErrorKind as K;
-    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+    if let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
         return classify_rustls(tls);
     }
     match e.kind() {
@@ -25,8 +28,12 @@ pub fn classify_rustls(e: &rustls::Error) -> IoFailure {
     match e {
         rustls::Error::AlertReceived(a) => IoFailure::Alert(alert_name(*a)),
         rustls::Error::InvalidMessage(m) => IoFailure::NotTls(format!("{m:?}")),
-        rustls::Error::PeerIncompatible(p) => IoFailure::Other(format!("no common TLS parameters with the server ({p:?})")),
-        rustls::Error::PeerMisbehaved(p) => IoFailure::Other(format!("the server broke the TLS protocol ({p:?})")),
+        rustls::Error::PeerIncompatible(p) => {
+            IoFailure::Other(format!("no common TLS parameters with the server ({p:?})"))
+        }
+        rustls::Error::PeerMisbehaved(p) => {
+            IoFailure::Other(format!("the server broke the TLS protocol ({p:?})"))
+        }
         other => IoFailure::Other(other.to_string()),
     }
 }
@@ -55,8 +62,14 @@ mod tests {
 
     #[test]
     fn alert_names_match_the_rfc() {
-        assert_eq!(alert_name(AlertDescription::CertificateRequired), "certificate_required");
+        assert_eq!(
+            alert_name(AlertDescription::CertificateRequired),
+            "certificate_required"
+        );
         assert_eq!(alert_name(AlertDescription::UnknownCA), "unknown_ca");
-        assert_eq!(alert_name(AlertDescription::BadCertificate), "bad_certificate");
+        assert_eq!(
+            alert_name(AlertDescription::BadCertificate),
+            "bad_certificate"
+        );
     }
 }

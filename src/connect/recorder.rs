@@ -88,10 +88,17 @@ impl RecordingResolver {
 }
 
 impl ResolvesClientCert for RecordingResolver {
-    fn resolve(&self, root_hint_subjects: &[&[u8]], _sigschemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
         let mut rec = self.record.lock().unwrap_or_else(|p| p.into_inner());
         rec.client_cert_requested = true;
-        rec.acceptable_ca_names = root_hint_subjects.iter().map(|dn| crate::check::trust::dn_display(dn)).collect();
+        rec.acceptable_ca_names = root_hint_subjects
+            .iter()
+            .map(|dn| crate::check::trust::dn_display(dn))
+            .collect();
         rec.client_cert_sent = self.key.is_some();
         self.key.clone()
     }

@@ -11,24 +11,31 @@ use crate::target::Host;
 pub async fn resolve(host: &Host, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
     match host {
         Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, port)]),
-        Host::Dns(name) => match timeout_at(deadline, tokio::net::lookup_host((name.as_str(), port))).await {
-            Err(_) => Err(format!("resolving {name} did not finish before the deadline")),
-            Ok(Err(e)) => Err(format!("cannot resolve {name}: {}", resolve_reason(&e))),
-            Ok(Ok(addrs)) => {
-                let v: Vec<SocketAddr> = addrs.collect();
-                if v.is_empty() {
-                    Err(format!("{name} resolves to no address"))
-                } else {
-                    Ok(v)
+        Host::Dns(name) => {
+            match timeout_at(deadline, tokio::net::lookup_host((name.as_str(), port))).await {
+                Err(_) => Err(format!(
+                    "resolving {name} did not finish before the deadline"
+                )),
+                Ok(Err(e)) => Err(format!("cannot resolve {name}: {}", resolve_reason(&e))),
+                Ok(Ok(addrs)) => {
+                    let v: Vec<SocketAddr> = addrs.collect();
+                    if v.is_empty() {
+                        Err(format!("{name} resolves to no address"))
+                    } else {
+                        Ok(v)
+                    }
                 }
             }
-        },
+        }
     }
 }
 
 fn resolve_reason(e: &std::io::Error) -> String {
     let s = e.to_string();
-    if s.contains("Name or service not known") || s.contains("not known") || s.contains("No address") {
+    if s.contains("Name or service not known")
+        || s.contains("not known")
+        || s.contains("No address")
+    {
         "no such host (DNS lookup failed)".into()
     } else {
         s
@@ -36,7 +43,10 @@ fn resolve_reason(e: &std::io::Error) -> String {
 }
 
 /// Connects to the first address that accepts before the deadline.
-pub async fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<(TcpStream, SocketAddr), String> {
+pub async fn connect(
+    addrs: &[SocketAddr],
+    deadline: Instant,
+) -> Result<(TcpStream, SocketAddr), String> {
     let mut last = String::from("no address to connect to");
     for addr in addrs {
         match timeout_at(deadline, TcpStream::connect(addr)).await {

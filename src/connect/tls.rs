@@ -48,17 +48,27 @@ fn config(params: &TlsParams, record: Record) -> Result<ClientConfig, rustls::Er
         .with_protocol_versions(versions)?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(RecordingVerifier::new(record.clone(), algs)))
-        .with_client_cert_resolver(Arc::new(RecordingResolver::new(record, params.client_key.clone())));
+        .with_client_cert_resolver(Arc::new(RecordingResolver::new(
+            record,
+            params.client_key.clone(),
+        )));
     cfg.enable_sni = params.sni.is_some();
     cfg.resumption = rustls::client::Resumption::disabled();
     Ok(cfg)
 }
 
 /// Performs the handshake over `tcp` before `deadline`, recording everything observed.
-pub async fn handshake(tcp: TcpStream, params: &TlsParams, deadline: Instant) -> (TlsEvidence, Option<TlsStream<TcpStream>>) {
+pub async fn handshake(
+    tcp: TcpStream,
+    params: &TlsParams,
+    deadline: Instant,
+) -> (TlsEvidence, Option<TlsStream<TcpStream>>) {
     let record: Record = Arc::new(Mutex::new(HandshakeRecord::default()));
     let started = StdInstant::now();
-    let mut ev = TlsEvidence { sni: params.sni.clone(), ..TlsEvidence::default() };
+    let mut ev = TlsEvidence {
+        sni: params.sni.clone(),
+        ..TlsEvidence::default()
+    };
     let cfg = match config(params, record.clone()) {
         Ok(c) => c,
         Err(e) => {
@@ -85,7 +95,9 @@ pub async fn handshake(tcp: TcpStream, params: &TlsParams, deadline: Instant) ->
         Ok(Ok(s)) => {
             let conn = s.get_ref().1;
             ev.version = conn.protocol_version().map(version_name);
-            ev.cipher_suite = conn.negotiated_cipher_suite().map(|cs| format!("{:?}", cs.suite()));
+            ev.cipher_suite = conn
+                .negotiated_cipher_suite()
+                .map(|cs| format!("{:?}", cs.suite()));
             Some(s)
         }
     };

@@ -94,14 +94,40 @@ fn member_findings(c: &CertInfo, opts: Options, out: &mut Vec<Finding>) {
     let i = c.index;
     let who = format!("#{i} {}", c.subject);
     let mut push = |rule, severity, message: String| {
-        out.push(Finding { rule, severity, cert: Some(i), message })
+        out.push(Finding {
+            rule,
+            severity,
+            cert: Some(i),
+            message,
+        })
     };
     if c.raw.not_after < opts.now {
-        push("expired", Severity::Error, format!("{who}: expired {} ({} days ago)", rfc3339(c.raw.not_after), -c.days_left));
+        push(
+            "expired",
+            Severity::Error,
+            format!(
+                "{who}: expired {} ({} days ago)",
+                rfc3339(c.raw.not_after),
+                -c.days_left
+            ),
+        );
     } else if c.raw.not_before > opts.now {
-        push("not-yet-valid", Severity::Error, format!("{who}: not valid before {}", rfc3339(c.raw.not_before)));
+        push(
+            "not-yet-valid",
+            Severity::Error,
+            format!("{who}: not valid before {}", rfc3339(c.raw.not_before)),
+        );
     } else if c.days_left < opts.warn_days {
-        push("expiring-soon", Severity::Warn, format!("{who}: expires {} ({} days left, warning at {})", rfc3339(c.raw.not_after), c.days_left, opts.warn_days));
+        push(
+            "expiring-soon",
+            Severity::Warn,
+            format!(
+                "{who}: expires {} ({} days left, warning at {})",
+                rfc3339(c.raw.not_after),
+                c.days_left,
+                opts.warn_days
+            ),
+        );
     }
     if let Some(bits) = c.key.bits {
         let weak = match c.key.algorithm.as_str() {
@@ -110,18 +136,35 @@ fn member_findings(c: &CertInfo, opts: Options, out: &mut Vec<Finding>) {
             _ => false,
         };
         if weak {
-            push("weak-key", Severity::Error, format!("{who}: {} key is too weak (minimum RSA 2048, EC 256)", c.key.summary()));
+            push(
+                "weak-key",
+                Severity::Error,
+                format!(
+                    "{who}: {} key is too weak (minimum RSA 2048, EC 256)",
+                    c.key.summary()
+                ),
+            );
         }
     }
     if c.raw.sha1_or_md5 && !(c.self_signed && c.role == Role::Root) {
-        push("weak-signature", Severity::Error, format!("{who}: signed with {}, which clients reject", c.signature_algorithm));
+        push(
+            "weak-signature",
+            Severity::Error,
+            format!(
+                "{who}: signed with {}, which clients reject",
+                c.signature_algorithm
+            ),
+        );
     } else if c.raw.sha1_or_md5 {
         push("weak-signature", Severity::Info, format!("{who}: self-signature uses {} (harmless on a trust anchor, but a sign of an old root)", c.signature_algorithm));
     }
     if !c.is_ca && (c.role != Role::Leaf || c.raw.key_cert_sign) {
         push("ca-without-basic-constraints", Severity::Error, format!("{who}: used as a CA (keyCertSign) but has no basicConstraints CA:TRUE; RFC 5280 clients reject it as an issuer"));
     }
-    let serves = !c.raw.has_eku || c.extended_key_usage.iter().any(|e| e == "serverAuth" || e == "any");
+    let serves = !c.raw.has_eku
+        || c.extended_key_usage
+            .iter()
+            .any(|e| e == "serverAuth" || e == "any");
     if c.role == Role::Leaf && c.sans.is_empty() && serves {
         push("leaf-without-san", Severity::Warn, format!("{who}: leaf without subjectAltName; modern clients ignore the CN and will reject it for any name"));
     }
@@ -146,7 +189,10 @@ fn file_findings(certs: &[CertInfo], ders: &[&[u8]], out: &mut Vec<Finding>) {
                 rule: "issuer-not-in-file",
                 severity: Severity::Info,
                 cert: Some(c.index),
-                message: format!("#{} {}: its issuer {} is not in this file", c.index, c.subject, c.issuer),
+                message: format!(
+                    "#{} {}: its issuer {} is not in this file",
+                    c.index, c.subject, c.issuer
+                ),
             });
         }
     }
@@ -154,7 +200,9 @@ fn file_findings(certs: &[CertInfo], ders: &[&[u8]], out: &mut Vec<Finding>) {
     let anchors: Vec<&CertInfo> = certs
         .iter()
         .enumerate()
-        .filter(|(i, c)| c.role != Role::Leaf && c.issued_by.is_none() && !(0..*i).any(|j| ders[j] == ders[*i]))
+        .filter(|(i, c)| {
+            c.role != Role::Leaf && c.issued_by.is_none() && !(0..*i).any(|j| ders[j] == ders[*i])
+        })
         .map(|(_, c)| c)
         .collect();
     if anchors.len() > 1 {

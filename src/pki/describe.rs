@@ -117,13 +117,21 @@ pub fn describe(index: usize, der: &[u8], now: UnixSeconds) -> Result<CertInfo, 
     let not_before = tbs.validity().not_before.timestamp();
     let not_after = tbs.validity().not_after.timestamp();
 
-    let bc = cert.basic_constraints().ok().flatten().map(|e| e.value.clone());
+    let bc = cert
+        .basic_constraints()
+        .ok()
+        .flatten()
+        .map(|e| e.value.clone());
     let is_ca = bc.as_ref().is_some_and(|b| b.ca);
     let path_len = bc.as_ref().and_then(|b| b.path_len_constraint);
 
     let ku = cert.key_usage().ok().flatten().map(|e| *e.value);
     let key_usage = ku.map(key_usage_names).unwrap_or_default();
-    let eku = cert.extended_key_usage().ok().flatten().map(|e| e.value.clone());
+    let eku = cert
+        .extended_key_usage()
+        .ok()
+        .flatten()
+        .map(|e| e.value.clone());
     let extended_key_usage = eku.as_ref().map(eku_names).unwrap_or_default();
 
     let mut ski = None;
@@ -162,10 +170,10 @@ pub fn describe(index: usize, der: &[u8], now: UnixSeconds) -> Result<CertInfo, 
 
     Ok(CertInfo {
         index,
-        subject: display_name(tbs.subject()),
+        subject: display_attributes(&subject_attributes),
         issuer: display_name(tbs.issuer()),
         subject_attributes,
-        serial: cert.raw_serial_as_string(),
+        serial: hex_colon(cert.raw_serial()),
         not_before: rfc3339(not_before),
         not_after: rfc3339(not_after),
         days_left: days_until(not_after, now),
@@ -203,31 +211,37 @@ pub fn sha256_hex(der: &[u8]) -> String {
 }
 
 fn hex_colon(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
             s.push(':');
         }
-        s.push_str(&format!("{b:02x}"));
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 0xf) as usize] as char);
     }
     s
 }
 
 /// The attribute name tlsprobe uses for a DN attribute OID (`CN`, `OU`, ... or the dotted OID).
 pub fn attribute_name(oid: &x509_parser::der_parser::oid::Oid) -> String {
-    match oid.to_id_string().as_str() {
-        "2.5.4.3" => "CN".into(),
-        "2.5.4.6" => "C".into(),
-        "2.5.4.7" => "L".into(),
-        "2.5.4.8" => "ST".into(),
-        "2.5.4.9" => "STREET".into(),
-        "2.5.4.10" => "O".into(),
-        "2.5.4.11" => "OU".into(),
-        "2.5.4.5" => "serialNumber".into(),
-        "0.9.2342.19200300.100.1.25" => "DC".into(),
-        "0.9.2342.19200300.100.1.1" => "UID".into(),
-        "1.2.840.113549.1.9.1" => "emailAddress".into(),
-        other => other.to_string(),
+    use x509_parser::oid_registry as r;
+    let known = [
+        (&r::OID_X509_COMMON_NAME, "CN"),
+        (&r::OID_X509_COUNTRY_NAME, "C"),
+        (&r::OID_X509_LOCALITY_NAME, "L"),
+        (&r::OID_X509_STATE_OR_PROVINCE_NAME, "ST"),
+        (&r::OID_X509_STREET_ADDRESS, "STREET"),
+        (&r::OID_X509_ORGANIZATION_NAME, "O"),
+        (&r::OID_X509_ORGANIZATIONAL_UNIT, "OU"),
+        (&r::OID_X509_SERIALNUMBER, "serialNumber"),
+        (&r::OID_DOMAIN_COMPONENT, "DC"),
+        (&r::OID_PKCS9_EMAIL_ADDRESS, "emailAddress"),
+    ];
+    match known.iter().find(|(k, _)| *k == oid) {
+        Some((_, n)) => n.to_string(),
+        None if oid.to_id_string() == "0.9.2342.19200300.100.1.1" => "UID".into(),
+        None => oid.to_id_string(),
     }
 }
 
@@ -247,14 +261,19 @@ fn attr_value(atv: &AttributeTypeAndValue<'_>) -> String {
         Ok(s) => s.to_string(),
         Err(_) => {
             let data = atv.attr_value().data;
-            String::from_utf8(data.to_vec()).unwrap_or_else(|_| format!("#{}", hex_colon(data).replace(':', "")))
+            String::from_utf8(data.to_vec())
+                .unwrap_or_else(|_| format!("#{}", hex_colon(data).replace(':', "")))
         }
     }
 }
 
 /// A readable one-line name: `CN=redis_user, O=Acme, OU=Ops, OU=Dev` in certificate order.
 pub fn display_name(name: &X509Name<'_>) -> String {
-    let attrs = name_attributes(name);
+    display_attributes(&name_attributes(name))
+}
+
+/// Joins attributes as `CN=redis_user, O=Acme`.
+pub fn display_attributes(attrs: &[Attribute]) -> String {
     if attrs.is_empty() {
         return "(empty)".into();
     }
@@ -316,13 +335,33 @@ fn key_info(spki: &SubjectPublicKeyInfo<'_>) -> KeyInfo {
                 Some(other) => (Some(other.to_string()), Some(point.key_size() as u32)),
                 None => (None, Some(point.key_size() as u32)),
             };
-            KeyInfo { algorithm: "EC".into(), bits, curve }
+            KeyInfo {
+                algorithm: "EC".into(),
+                bits,
+                curve,
+            }
         }
         _ => match alg_oid.as_str() {
-            "1.3.101.112" => KeyInfo { algorithm: "Ed25519".into(), bits: Some(256), curve: None },
-            "1.3.101.113" => KeyInfo { algorithm: "Ed448".into(), bits: Some(456), curve: None },
-            "1.2.840.10040.4.1" => KeyInfo { algorithm: "DSA".into(), bits: None, curve: None },
-            other => KeyInfo { algorithm: other.to_string(), bits: None, curve: None },
+            "1.3.101.112" => KeyInfo {
+                algorithm: "Ed25519".into(),
+                bits: Some(256),
+                curve: None,
+            },
+            "1.3.101.113" => KeyInfo {
+                algorithm: "Ed448".into(),
+                bits: Some(456),
+                curve: None,
+            },
+            "1.2.840.10040.4.1" => KeyInfo {
+                algorithm: "DSA".into(),
+                bits: None,
+                curve: None,
+            },
+            other => KeyInfo {
+                algorithm: other.to_string(),
+                bits: None,
+                curve: None,
+            },
         },
     }
 }
@@ -373,7 +412,10 @@ fn key_usage_names(ku: x509_parser::extensions::KeyUsage) -> Vec<String> {
         (ku.encipher_only(), "encipherOnly"),
         (ku.decipher_only(), "decipherOnly"),
     ];
-    all.iter().filter(|(on, _)| *on).map(|(_, n)| n.to_string()).collect()
+    all.iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 fn eku_names(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
@@ -387,7 +429,12 @@ fn eku_names(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
         (eku.time_stamping, "timeStamping"),
         (eku.ocsp_signing, "OCSPSigning"),
     ];
-    out.extend(known.iter().filter(|(on, _)| *on).map(|(_, n)| n.to_string()));
+    out.extend(
+        known
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| n.to_string()),
+    );
     out.extend(eku.other.iter().map(|o| o.to_id_string()));
     out
 }

@@ -62,7 +62,10 @@ pub fn read_file(path: &Path) -> Result<PemFile, InputError> {
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| InputError::new(&name, io_reason(&e)))?;
     if meta.is_dir() {
-        return Err(InputError::new(&name, "is a directory, not a certificate file"));
+        return Err(InputError::new(
+            &name,
+            "is a directory, not a certificate file",
+        ));
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(InputError::new(
@@ -102,9 +105,18 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
     for (i, span) in spans.iter().enumerate() {
         let block = i + 1;
         let label = String::from_utf8_lossy(span.label).into_owned();
-        let err = |msg: String| InputError::new(name, format!("PEM block {block} ({label:?}): {msg}"));
+        let err =
+            |msg: String| InputError::new(name, format!("PEM block {block} ({label:?}): {msg}"));
         if !span.terminated {
-            file.errors.push(err("no END line: the block is truncated".into()));
+            file.errors
+                .push(err("no END line: the block is truncated".into()));
+            continue;
+        }
+        if let Some(other) = span.end_mismatch {
+            file.errors.push(err(format!(
+                "END line says {:?}, expected {label:?}",
+                String::from_utf8_lossy(other)
+            )));
             continue;
         }
         if label == "ENCRYPTED PRIVATE KEY" || span.encrypted_legacy {
@@ -121,7 +133,8 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
         let der = match decoded {
             Some(Ok((_, der))) => der,
             Some(Err(e)) => {
-                file.errors.push(err(format!("bad base64: {}", pem_reason(&e))));
+                file.errors
+                    .push(err(format!("bad base64: {}", pem_reason(&e))));
                 continue;
             }
             None => {
@@ -158,7 +171,9 @@ fn parse_der(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
             "no PEM block and not a DER certificate (expected -----BEGIN CERTIFICATE----- or DER bytes)",
         ));
     }
-    check_cert_der(bytes).map_err(|msg| InputError::new(name, format!("DER certificate: {msg}")))?;
+    check_cert_der(bytes)
+        .and_then(|()| parse_cert_error(bytes).map_or(Ok(()), Err))
+        .map_err(|msg| InputError::new(name, format!("DER certificate: {msg}")))?;
     Ok(PemFile {
         path: name.to_string(),
         certs: vec![CertBlock {
@@ -170,19 +185,60 @@ fn parse_der(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
     })
 }
 
-/// Confirms the bytes are one complete X.509 certificate, saying how they are not.
+/// Confirms the bytes are one complete DER value (a SEQUENCE whose length matches), saying
+/// how they are not. The certificate inside is parsed by `describe`, which reports its own
+/// errors; checking the framing here keeps bundles from being parsed twice.
 pub fn check_cert_der(der: &[u8]) -> Result<(), String> {
+    let n = der.len();
+    if n < 2 || der[0] != 0x30 {
+        return Err(format!(
+            "not valid DER: expected a SEQUENCE, found {} bytes starting {:#04x}",
+            n,
+            der.first().copied().unwrap_or(0)
+        ));
+    }
+    let (len, header) = match der[1] {
+        l if l < 0x80 => (l as usize, 2),
+        0x81..=0x84 => {
+            let k = (der[1] & 0x7f) as usize;
+            if n < 2 + k {
+                return Err(format!(
+                    "not valid DER: truncated in the length ({n} bytes)"
+                ));
+            }
+            (
+                der[2..2 + k]
+                    .iter()
+                    .fold(0usize, |acc, b| (acc << 8) | *b as usize),
+                2 + k,
+            )
+        }
+        _ => return Err("not valid DER: unsupported length encoding".into()),
+    };
+    let want = header.saturating_add(len);
+    match want.cmp(&n) {
+        std::cmp::Ordering::Greater => {
+            Err(format!("not valid DER: truncated at byte {n} of {want}"))
+        }
+        std::cmp::Ordering::Less => {
+            Err(format!("{} trailing bytes after the certificate", n - want))
+        }
+        std::cmp::Ordering::Equal => Ok(()),
+    }
+}
+
+/// Fully parses a certificate, saying how it is not valid.
+pub fn parse_cert_error(der: &[u8]) -> Option<String> {
     match x509_parser::parse_x509_certificate(der) {
-        Ok((rest, _)) if rest.is_empty() => Ok(()),
-        Ok((rest, _)) => Err(format!(
+        Ok(([], _)) => None,
+        Ok((rest, _)) => Some(format!(
             "{} trailing bytes after the certificate",
             rest.len()
         )),
-        Err(x509_parser::nom::Err::Incomplete(_)) => Err(format!(
-            "not valid DER: truncated ({} bytes)",
-            der.len()
-        )),
-        Err(e) => Err(format!("not valid DER: {}", describe_x509_error(&e))),
+        Err(x509_parser::nom::Err::Incomplete(_)) => {
+            Some(format!("not valid DER: truncated ({} bytes)", der.len()))
+        }
+        Err(e) => Some(format!("not valid DER: {}", describe_x509_error(&e))),
     }
 }
 
@@ -224,6 +280,8 @@ struct Span<'a> {
     terminated: bool,
     /// A traditional OpenSSL encrypted key (`Proc-Type: 4,ENCRYPTED` header).
     encrypted_legacy: bool,
+    /// The END line names another label.
+    end_mismatch: Option<&'a [u8]>,
 }
 
 /// Finds BEGIN/END blocks by line. Junk between blocks is ignored, as openssl does.
@@ -233,16 +291,36 @@ fn find_blocks(bytes: &[u8]) -> Vec<Span<'_>> {
     let mut pos = 0;
     while pos < bytes.len() {
         let end = memchr_newline(&bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
-        let line = trim_line(&bytes[pos..end]);
+        // A UTF-8 byte-order mark, as Windows editors save text files.
+        let bom = if pos == 0 && bytes.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
+        let line = trim_line(&bytes[pos + bom..end]);
         if let Some(rest) = line.strip_prefix(b"-----BEGIN ") {
             if let Some((start, label, enc)) = open.take() {
-                spans.push(Span { label, text: &bytes[start..pos], terminated: false, encrypted_legacy: enc });
+                spans.push(Span {
+                    label,
+                    text: &bytes[start..pos],
+                    terminated: false,
+                    encrypted_legacy: enc,
+                    end_mismatch: None,
+                });
             }
             let label = rest.strip_suffix(b"-----").unwrap_or(rest);
-            open = Some((pos, label, false));
-        } else if line.starts_with(b"-----END ") {
+            open = Some((pos + bom, label, false));
+        } else if let Some(rest) = line.strip_prefix(b"-----END ") {
             if let Some((start, label, enc)) = open.take() {
-                spans.push(Span { label, text: &bytes[start..end], terminated: true, encrypted_legacy: enc });
+                let end_label = rest.strip_suffix(b"-----").unwrap_or(rest);
+                let mismatch = (end_label != label).then_some(end_label);
+                spans.push(Span {
+                    label,
+                    text: &bytes[start..end],
+                    terminated: true,
+                    encrypted_legacy: enc,
+                    end_mismatch: mismatch,
+                });
             }
         } else if line.starts_with(b"Proc-Type:") && line.ends_with(b"ENCRYPTED") {
             if let Some((_, _, enc)) = open.as_mut() {
@@ -252,7 +330,13 @@ fn find_blocks(bytes: &[u8]) -> Vec<Span<'_>> {
         pos = end;
     }
     if let Some((start, label, enc)) = open {
-        spans.push(Span { label, text: &bytes[start..], terminated: false, encrypted_legacy: enc });
+        spans.push(Span {
+            label,
+            text: &bytes[start..],
+            terminated: false,
+            encrypted_legacy: enc,
+            end_mismatch: None,
+        });
     }
     spans
 }
@@ -279,20 +363,36 @@ mod tests {
 
     #[test]
     fn empty_and_junk_are_errors() {
-        assert_eq!(parse_bytes("f", b"  \n").unwrap_err().message, "file is empty");
-        assert!(parse_bytes("f", b"hello world").unwrap_err().message.contains("no PEM block"));
+        assert_eq!(
+            parse_bytes("f", b"  \n").unwrap_err().message,
+            "file is empty"
+        );
+        assert!(parse_bytes("f", b"hello world")
+            .unwrap_err()
+            .message
+            .contains("no PEM block"));
         let e = parse_bytes("f", &[0x30, 0x82, 0x01]).unwrap_err();
         assert!(e.message.contains("DER certificate"), "{e}");
     }
 
     #[test]
     fn block_errors_name_their_block() {
-        let text = b"-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        let text = b"-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nMAMB\n-----END CERTIFICATE-----\n";
         let f = parse_bytes("f", text).unwrap();
         assert_eq!(f.errors.len(), 3);
-        assert!(f.errors[0].message.starts_with("PEM block 1 (\"FOO\"): unknown PEM label"));
-        assert!(f.errors[1].message.starts_with("PEM block 2 (\"CERTIFICATE\"): bad base64"));
-        assert!(f.errors[2].message.starts_with("PEM block 3 (\"CERTIFICATE\"): not valid DER"), "{}", f.errors[2]);
+        assert!(f.errors[0]
+            .message
+            .starts_with("PEM block 1 (\"FOO\"): unknown PEM label"));
+        assert!(f.errors[1]
+            .message
+            .starts_with("PEM block 2 (\"CERTIFICATE\"): bad base64"));
+        assert!(
+            f.errors[2]
+                .message
+                .starts_with("PEM block 3 (\"CERTIFICATE\"): not valid DER"),
+            "{}",
+            f.errors[2]
+        );
     }
 
     #[test]

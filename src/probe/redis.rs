@@ -24,14 +24,20 @@ where
         Err(_) => Err(IoFailure::Timeout),
         Ok(r) => r,
     };
-    Exchange { outcome, ms: started.elapsed().as_secs_f64() * 1000.0 }
+    Exchange {
+        outcome,
+        ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
 }
 
 async fn exchange<S>(stream: &mut S, packed: &[u8]) -> Result<Reply, IoFailure>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    stream.write_all(packed).await.map_err(|e| classify_io(&e))?;
+    stream
+        .write_all(packed)
+        .await
+        .map_err(|e| classify_io(&e))?;
     stream.flush().await.map_err(|e| classify_io(&e))?;
     read_reply(stream).await
 }
@@ -49,22 +55,34 @@ where
             return Err(if buf.is_empty() {
                 IoFailure::Closed
             } else {
-                IoFailure::Malformed(format!("connection closed after {} bytes of an incomplete reply", buf.len()))
+                IoFailure::Malformed(format!(
+                    "connection closed after {} bytes of an incomplete reply",
+                    buf.len()
+                ))
             });
         }
         buf.extend_from_slice(&chunk[..n]);
         if buf[0] == 0x15 {
             // A TLS alert record on a plaintext connection.
-            return Err(IoFailure::NotTls("the server answered with a TLS alert record".into()));
+            return Err(IoFailure::NotTls(
+                "the server answered with a TLS alert record".into(),
+            ));
         }
         match redis::parse_redis_value(&buf) {
             Ok(v) => return Ok(reduce(v)),
             Err(e) if e.is_io_error() => {
                 if buf.len() > MAX_REPLY_BYTES {
-                    return Err(IoFailure::Malformed(format!("reply larger than {MAX_REPLY_BYTES} bytes")));
+                    return Err(IoFailure::Malformed(format!(
+                        "reply larger than {MAX_REPLY_BYTES} bytes"
+                    )));
                 }
             }
-            Err(_) => return Err(IoFailure::Malformed(format!("not a RESP reply: {}", preview(&buf)))),
+            Err(_) => {
+                return Err(IoFailure::Malformed(format!(
+                    "not a RESP reply: {}",
+                    preview(&buf)
+                )))
+            }
         }
     }
 }
@@ -74,7 +92,13 @@ pub fn preview(bytes: &[u8]) -> String {
     let s: String = bytes
         .iter()
         .take(60)
-        .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
         .collect();
     format!("{s:?}")
 }
@@ -129,17 +153,28 @@ mod tests {
         assert_eq!(parse(b"+PONG\r\n").await, Ok(Reply::Ok("PONG".into())));
         assert_eq!(
             parse(b"-WRONGPASS invalid username-password pair or user is disabled.\r\n").await,
-            Ok(Reply::Error("WRONGPASS invalid username-password pair or user is disabled.".into()))
+            Ok(Reply::Error(
+                "WRONGPASS invalid username-password pair or user is disabled.".into()
+            ))
         );
         assert_eq!(parse(b"").await, Err(IoFailure::Closed));
         assert!(matches!(parse(b"+PON").await, Err(IoFailure::Malformed(_))));
-        assert!(matches!(parse(b"HTTP/1.1 400\r\n").await, Err(IoFailure::Malformed(_))));
-        assert!(matches!(parse(b"\x15\x03\x03\x00\x02\x02\x46").await, Err(IoFailure::NotTls(_))));
+        assert!(matches!(
+            parse(b"HTTP/1.1 400\r\n").await,
+            Err(IoFailure::Malformed(_))
+        ));
+        assert!(matches!(
+            parse(b"\x15\x03\x03\x00\x02\x02\x46").await,
+            Err(IoFailure::NotTls(_))
+        ));
     }
 
     #[test]
     fn auth_is_packed_with_the_password_only_in_the_command() {
         let c = auth_cmd(Some("alice"), &Secret::new("pw"));
-        assert_eq!(c.get_packed_command(), b"*3\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$2\r\npw\r\n");
+        assert_eq!(
+            c.get_packed_command(),
+            b"*3\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$2\r\npw\r\n"
+        );
     }
 }

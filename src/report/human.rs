@@ -28,7 +28,15 @@ fn file_block(out: &mut String, file: &FileReport, warn_days: i64, st: Style) {
         if file.other_blocks.is_empty() {
             String::new()
         } else {
-            format!(", {} other block{}", file.other_blocks.len(), if file.other_blocks.len() == 1 { "" } else { "s" })
+            format!(
+                ", {} other block{}",
+                file.other_blocks.len(),
+                if file.other_blocks.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            )
         }
     );
     for c in &file.certificates {
@@ -41,7 +49,13 @@ fn file_block(out: &mut String, file: &FileReport, warn_days: i64, st: Style) {
         let _ = writeln!(out, "  findings:");
         for f in &file.findings {
             let sev = format!("{:<5}", f.severity.as_str());
-            let _ = writeln!(out, "    {}  {}  {}", st.severity(f.severity, &sev), f.rule, f.message);
+            let _ = writeln!(
+                out,
+                "    {}  {}  {}",
+                st.severity(f.severity, &sev),
+                f.rule,
+                f.message
+            );
         }
     }
 }
@@ -53,7 +67,13 @@ pub fn cert_block(out: &mut String, c: &CertInfo, warn_days: i64, st: Style, ind
     } else {
         format!("{} days left", c.days_left)
     };
-    let _ = writeln!(out, "{indent}#{} {:<12} {}", c.index, c.role.as_str(), st.bold(&c.subject));
+    let _ = writeln!(
+        out,
+        "{indent}#{} {:<12} {}",
+        c.index,
+        c.role.as_str(),
+        st.bold(&c.subject)
+    );
     let issuer = match (c.self_signed, c.issued_by) {
         (true, _) => "(self-signed)".to_string(),
         (false, Some(i)) => format!("{}  (#{i} in this file)", c.issuer),
@@ -84,13 +104,22 @@ pub fn cert_block(out: &mut String, c: &CertInfo, warn_days: i64, st: Style, ind
     } else {
         "CA:FALSE".into()
     };
-    let _ = writeln!(out, "{p}key      {}  sig {}  {ca}", c.key.summary(), c.signature_algorithm);
+    let _ = writeln!(
+        out,
+        "{p}key      {}  sig {}  {ca}",
+        c.key.summary(),
+        c.signature_algorithm
+    );
     if !c.key_usage.is_empty() || !c.extended_key_usage.is_empty() {
         let _ = writeln!(
             out,
             "{p}usage    {}{}{}",
             c.key_usage.join(","),
-            if c.key_usage.is_empty() || c.extended_key_usage.is_empty() { "" } else { "  " },
+            if c.key_usage.is_empty() || c.extended_key_usage.is_empty() {
+                ""
+            } else {
+                "  "
+            },
             c.extended_key_usage.join(",")
         );
     }
@@ -106,22 +135,45 @@ pub fn verify(r: &VerifyReport, warn_days: i64, st: Style) -> String {
         let status = format!("{:<4}", c.status.as_str());
         let mut lines = c.message.lines();
         let first = lines.next().unwrap_or("");
-        let ms = if c.ms > 0.0 { format!("  {}", st.dim(&format!("{:.1} ms", c.ms))) } else { String::new() };
-        let _ = writeln!(out, "{}  {:<17} {first}{ms}", st.status(c.status, &status), c.check);
+        let ms = if c.ms > 0.0 {
+            format!("  {}", st.dim(&format!("{:.1} ms", c.ms)))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "{}  {:<17} {first}{ms}",
+            st.status(c.status, &status),
+            c.check
+        );
         for l in lines {
             let _ = writeln!(out, "{:<24}{l}", "");
         }
     }
     if let Some(tls) = &r.tls {
         if let (Some(v), Some(cs)) = (&tls.version, &tls.cipher_suite) {
-            let _ = writeln!(out, "\ntls      {v}  {cs}  sni={}", tls.sni.as_deref().unwrap_or("(none)"));
+            let _ = writeln!(
+                out,
+                "\ntls      {v}  {cs}  sni={}",
+                tls.sni.as_deref().unwrap_or("(none)")
+            );
         }
     }
     if !r.chain.is_empty() {
         let _ = writeln!(out, "chain    (as presented by the server)");
         for c in &r.chain {
-            let days = if c.days_left < 0 { format!("EXPIRED {} days ago", -c.days_left) } else { format!("{} days left", c.days_left) };
-            let _ = writeln!(out, "  #{} {}  {}", c.index, st.bold(&c.subject), st.days(c.days_left, warn_days, &days));
+            let days = if c.days_left < 0 {
+                format!("EXPIRED {} days ago", -c.days_left)
+            } else {
+                format!("{} days left", c.days_left)
+            };
+            let _ = writeln!(
+                out,
+                "  #{} {}  {}",
+                c.index,
+                st.bold(&c.subject),
+                st.days(c.days_left, warn_days, &days)
+            );
             let _ = writeln!(out, "       issuer {}", c.issuer);
         }
         if let Some(a) = &r.anchor {
@@ -133,11 +185,32 @@ pub fn verify(r: &VerifyReport, warn_days: i64, st: Style) -> String {
         Verdict::Pass => st.status(crate::finding::Status::Pass, "PASS"),
         Verdict::Fail => st.status(crate::finding::Status::Fail, "FAIL"),
     };
-    let failed: Vec<&str> = r.checks.iter().filter(|c| c.status == crate::finding::Status::Fail).map(|c| c.check).collect();
-    let warned = r.checks.iter().filter(|c| c.status == crate::finding::Status::Warn).count();
-    let attempts = if r.attempts > 1 { format!(" after {} attempts", r.attempts) } else { String::new() };
+    let failed: Vec<&str> = r
+        .checks
+        .iter()
+        .filter(|c| c.status == crate::finding::Status::Fail)
+        .map(|c| c.check)
+        .collect();
+    let warned = r
+        .checks
+        .iter()
+        .filter(|c| c.status == crate::finding::Status::Warn)
+        .count();
+    let attempts = if r.attempts > 1 {
+        format!(" after {} attempts", r.attempts)
+    } else {
+        String::new()
+    };
     if failed.is_empty() {
-        let _ = writeln!(out, "\nverdict  {verdict}{attempts}{}", if warned > 0 { format!(" ({warned} warning{})", if warned == 1 { "" } else { "s" }) } else { String::new() });
+        let _ = writeln!(
+            out,
+            "\nverdict  {verdict}{attempts}{}",
+            if warned > 0 {
+                format!(" ({warned} warning{})", if warned == 1 { "" } else { "s" })
+            } else {
+                String::new()
+            }
+        );
     } else {
         let _ = writeln!(out, "\nverdict  {verdict}{attempts}: {}", failed.join(", "));
     }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages tlsprobe's tests and benchmarks need, when missing.
+# Usage: scripts/install-deps.sh [extra-package ...]
+set -euo pipefail
+
+want=()
+command -v redis-server >/dev/null 2>&1 || want+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || want+=(redis-tools)
+command -v openssl >/dev/null 2>&1 || want+=(openssl)
+[ -f /etc/ssl/certs/ca-certificates.crt ] || want+=(ca-certificates)
+for extra in "$@"; do
+  case "$extra" in
+    hyperfine) command -v hyperfine >/dev/null 2>&1 || want+=(hyperfine) ;;
+    *) want+=("$extra") ;;
+  esac
+done
+
+if [ ${#want[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing: ${want[*]}" >&2
+  $sudo apt-get update -qq
+  # Installing redis-server must not start a system-wide instance on port 6379.
+  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+fi
