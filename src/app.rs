@@ -14,6 +14,8 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Inspect(args) => inspect(&args),
         Command::Verify(args) => verify(&args),
+        Command::Mtls(args) => crate::mtls::run(&args),
+        Command::Chain(args) => crate::pki::chain::run(&args),
     }
 }
 

@@ -24,6 +24,100 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Connect to a database endpoint and prove TLS, trust, names, dates, client cert, AUTH and PING.
     Verify(Box<VerifyArgs>),
+    /// Simulate a server's mutual-TLS decision on a client certificate (Redis Enterprise rules).
+    Mtls(MtlsArgs),
+    /// Validate a certificate chain offline (every certificate of every file), like `openssl verify`.
+    Chain(ChainArgs),
+}
+
+/// `--validation`: how the server validates a client certificate's subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Validation {
+    /// No validation beyond the chain (REST API: `disabled`).
+    #[value(alias = "disabled")]
+    None,
+    /// The CN (or a DNS SAN) must equal an authorized entry's CN (REST API: `san_cn`).
+    #[value(alias = "san_cn")]
+    San,
+    /// The subject must equal an authorized entry (REST API: `full_subject`).
+    #[value(alias = "full_subject")]
+    Subject,
+}
+
+/// Client-certificate rules of the server, shared by `mtls` and `verify`.
+#[derive(Debug, Clone, Args)]
+pub struct ClientRuleArgs {
+    /// Subject validation the server applies [default: none, or the value in --config].
+    #[arg(long, value_enum)]
+    pub validation: Option<Validation>,
+    /// An authorized subject, e.g. 'CN=redis_user,O=Acme,OU=Ops,OU=Dev' (repeatable; RFC 4514 escaping).
+    #[arg(long = "authorized-subject", value_name = "DN")]
+    pub authorized_subjects: Vec<String>,
+    /// Read validation settings from a database or cluster JSON as the Redis Enterprise REST API returns it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MtlsArgs {
+    /// What the server trusts: CA chain and/or client certificates (repeatable).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub trusted: Vec<PathBuf>,
+    /// The client's certificate chain, leaf first.
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+    #[command(flatten)]
+    pub rules: ClientRuleArgs,
+    /// Excuse the expiry of the client's own certificate (mtls_allow_outdated_certs), not of CAs.
+    #[arg(long)]
+    pub allow_outdated: bool,
+    /// Evaluation time: RFC 3339 or Unix seconds [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<UnixSeconds>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// What the chain is validated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Purpose {
+    Server,
+    Client,
+}
+
+#[derive(Debug, Args)]
+pub struct ChainArgs {
+    /// Trust anchors (repeatable; every certificate of each file).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub cacert: Vec<PathBuf>,
+    /// Untrusted intermediates (repeatable; every certificate of each file).
+    #[arg(long, value_name = "FILE")]
+    pub untrusted: Vec<PathBuf>,
+    /// Certificate revocation lists, PEM or DER (repeatable), checked for the whole chain.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// Maximum number of intermediates in the path.
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+    /// Evaluation time: RFC 3339 or Unix seconds [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<UnixSeconds>,
+    /// DNS name or IP address the leaf must be valid for.
+    #[arg(long, value_name = "DNS-or-IP")]
+    pub name: Option<String>,
+    /// Extended key usage required of the leaf.
+    #[arg(long, value_enum, default_value_t = Purpose::Server)]
+    pub purpose: Purpose,
+    /// Also fail on RFC 5280 profile problems that webpki tolerates (reported as findings).
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// The leaf certificate file (its first certificate is the leaf; the others are untrusted intermediates).
+    #[arg(value_name = "LEAF")]
+    pub leaf: PathBuf,
 }
 
 /// Output format.
@@ -132,4 +226,7 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// The server's client-certificate rules: pre-check --cert before connecting (step client-policy).
+    #[command(flatten)]
+    pub rules: ClientRuleArgs,
 }

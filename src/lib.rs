@@ -14,6 +14,7 @@
 //! - [`evidence`]: everything observed about one target, nothing judged.
 //! - [`check`]: pure judgements of evidence at a given time.
 //! - [`engine`]: the connect/evidence/check pipeline for one target, shared by every subcommand.
+//! - [`mtls`]: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
 //! - [`finding`]: findings, step results, exit codes.
 //! - [`report`]: renderers, one per format, all fed the same report value.
 
@@ -26,6 +27,7 @@ pub mod engine;
 pub mod error;
 pub mod evidence;
 pub mod finding;
+pub mod mtls;
 pub mod pki;
 pub mod plan;
 pub mod probe;

@@ -1,5 +1,6 @@
 //! Certificates offline: reading files, describing certificates, analysing bundles.
 
 pub mod bundle;
+pub mod chain;
 pub mod describe;
 pub mod pem;
