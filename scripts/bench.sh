@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-40}
 
-scripts/install-deps.sh hyperfine
+scripts/install-deps.sh hyperfine time
 cargo build --release --locked --quiet
 bin=$PWD/target/release/tlsprobe
 work=$(mktemp -d)
@@ -57,3 +57,78 @@ b=$(median_ms rcli redis-cli --no-auth-warning --tls --cacert testdata/redis_ca.
 row "verify mTLS+AUTH+PING vs redis-cli PING" "$a" "$b" "redis-cli" "1.0x"
 "$bin" verify --cacert testdata/redis_ca.pem --cert testdata/client-chain.pem --key testdata/client.key "rediss://localhost:$port" >/dev/null \
   || { echo "error: the benchmarked verify did not pass" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
+# Fleet: N audit targets over a handful of local mTLS redis-servers, in one run, compared
+# with (a) a shell loop of redis-cli over the same targets and (b) the new-connection rate
+# the servers accept at all (redis-benchmark -k 0: a new TLS connection per request).
+unset REDISCLI_AUTH
+fleet_n=${FLEET_N:-1000}
+servers=4
+ports=()
+pids=()
+for i in $(seq $servers); do
+  p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$work/s$i"
+  redis-server --port 0 --tls-port "$p" --bind 127.0.0.1 \
+    --tls-cert-file "$PWD/testdata/server-chain.pem" --tls-key-file "$PWD/testdata/server.key" \
+    --tls-ca-cert-file "$PWD/testdata/serving-root.pem" --tls-auth-clients yes \
+    --save '' --appendonly no --dir "$work/s$i" --logfile "$work/s$i/redis.log" --maxclients 4096 &
+  pids+=($!)
+  ports+=("$p")
+done
+trap 'kill "${pids[@]}" 2>/dev/null; cleanup' EXIT
+for p in "${ports[@]}"; do
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && break; sleep 0.05; done
+done
+
+make_inventory() { # N FILE
+  {
+    echo '[defaults]'
+    echo "cacert = \"$PWD/testdata/serving-root.pem\""
+    echo "cert = \"$PWD/testdata/client-chain.pem\""
+    echo "key = \"$PWD/testdata/client.key\""
+    echo 'timeout = "10s"'
+    for i in $(seq "$1"); do
+      echo '[[target]]'
+      echo "id = \"t$i\""
+      echo "url = \"rediss://localhost:${ports[$((i % servers))]}\""
+    done
+  } > "$2"
+}
+make_inventory "$fleet_n" "$work/fleet.toml"
+
+t0=$(date +%s.%N)
+"$bin" audit -q --format jsonl --output "$work/fleet.jsonl" "$work/fleet.toml" || { echo "error: fleet audit failed" >&2; exit 1; }
+t1=$(date +%s.%N)
+passed=$(grep -c '"verdict":"pass"' "$work/fleet.jsonl")
+audit_rate=$(python3 -c "print('%.0f' % ($fleet_n/($t1-$t0)))")
+
+loop_n=$(( fleet_n < 200 ? fleet_n : 200 ))
+t0=$(date +%s.%N)
+for i in $(seq "$loop_n"); do
+  redis-cli --tls --cacert testdata/serving-root.pem --cert testdata/client-chain.pem --key testdata/client.key \
+    -h localhost -p "${ports[$((i % servers))]}" PING >/dev/null
+done
+t1=$(date +%s.%N)
+loop_rate=$(python3 -c "print('%.0f' % ($loop_n/($t1-$t0)))")
+
+bench_out=$(redis-benchmark --tls --cacert testdata/serving-root.pem --cert testdata/client-chain.pem --key testdata/client.key \
+  -h localhost -p "${ports[0]}" -k 0 -c 32 -n 3000 -t ping --csv 2>/dev/null | grep PING_INLINE || true)
+ceiling=$(echo "$bench_out" | python3 -c 'import sys,csv; r=list(csv.reader(sys.stdin)); print("%.0f" % float(r[0][1])) if r else print(0)')
+
+echo
+echo "fleet: $fleet_n targets over $servers mTLS redis-servers ($passed passed)"
+python3 - "$audit_rate" "$loop_rate" "$ceiling" <<'PY'
+import sys
+a, loop, ceil = (float(x) for x in sys.argv[1:])
+print(f"  tlsprobe audit           {a:8.0f} targets/s")
+print(f"  redis-cli loop           {loop:8.0f} targets/s   ratio {a/loop:5.1f}x   (target >= 5x)")
+if ceil > 0:
+    print(f"  redis-benchmark -k 0     {ceil:8.0f} new connections/s (one server)   ratio {a/ceil:5.2f}x   (target >= 0.8x)")
+PY
+
+rss_n=${RSS_N:-10000}
+make_inventory "$rss_n" "$work/rss.toml"
+rss=$( { /usr/bin/time -f '%M' "$bin" audit -q --format jsonl --output /dev/null "$work/rss.toml" >/dev/null; } 2>&1 | tail -1)
+python3 -c "print(f'  peak RSS for $rss_n targets: {int(\"$rss\")/1024:.1f} MiB   (target < 64 MiB)')"

@@ -11,6 +11,7 @@ command -v openssl >/dev/null 2>&1 || want+=(openssl)
 for extra in "$@"; do
   case "$extra" in
     hyperfine) command -v hyperfine >/dev/null 2>&1 || want+=(hyperfine) ;;
+    time) [ -x /usr/bin/time ] || want+=(time) ;;
     *) want+=("$extra") ;;
   esac
 done

@@ -16,6 +16,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Verify(args) => verify(&args),
         Command::Mtls(args) => crate::mtls::run(&args),
         Command::Chain(args) => crate::pki::chain::run(&args),
+        Command::Audit(args) => crate::audit::run(&args),
     }
 }
 

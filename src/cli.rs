@@ -28,6 +28,47 @@ pub enum Command {
     Mtls(MtlsArgs),
     /// Validate a certificate chain offline (every certificate of every file), like `openssl verify`.
     Chain(ChainArgs),
+    /// Verify a fleet of endpoints and bundles from an inventory against a policy.
+    Audit(AuditArgs),
+}
+
+/// Audit report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Human,
+    Json,
+    Jsonl,
+    Junit,
+    Markdown,
+    Prometheus,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Inventory TOML: [defaults], [[target]], [[bundle]], [policy].
+    #[arg(value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// Policy TOML replacing the inventory's [policy].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Targets verified at the same time.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub concurrency: usize,
+    /// Format of the main report.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+    /// Write the main report to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write FORMAT to FILE (repeatable), e.g. --report junit=audit.xml.
+    #[arg(long, value_name = "FORMAT=FILE")]
+    pub report: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Evaluation time: RFC 3339 or Unix seconds [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<UnixSeconds>,
 }
 
 /// `--validation`: how the server validates a client certificate's subject.

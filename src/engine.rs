@@ -100,7 +100,15 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         anchor: None,
         ping: None,
         attempts: 1,
+        verified_path: vec![],
     };
+    if uses_tls {
+        // Non-null for every TLS target, even when the handshake was never reached.
+        out.tls = Some(TlsFacts {
+            sni: plan.sni.clone(),
+            ..TlsFacts::default()
+        });
+    }
     let remaining = |after: &str, checks: &mut Vec<Check>, reason: &str| {
         for step in steps_for(plan) {
             if !checks.iter().any(|c| c.check == step)
@@ -111,6 +119,16 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
             }
         }
     };
+
+    // client-policy: the server's rules applied to --cert before any connection.
+    if let Some(policy) = &plan.client_policy {
+        let chain = plan
+            .client
+            .as_ref()
+            .map(|c| c.chain.as_slice())
+            .unwrap_or(&[]);
+        checks.push(crate::mtls::client_policy_check(policy, chain, now));
+    }
 
     // resolve
     let t = StdInstant::now();
@@ -185,6 +203,7 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         );
         out.chain = judged.chain.clone();
         out.anchor = judged.anchor.clone();
+        out.verified_path = judged.verified_path.clone();
         checks.extend(judged.checks.iter().cloned());
         if let Some(mut s) = stream {
             let send_credentials = judged.trusted;
@@ -258,7 +277,12 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
 }
 
 fn steps_for(plan: &VerifyPlan) -> Vec<&'static str> {
-    let mut v = vec!["resolve", "tcp"];
+    let mut v = if plan.client_policy.is_some() {
+        vec!["client-policy"]
+    } else {
+        vec![]
+    };
+    v.extend(["resolve", "tcp"]);
     v.extend_from_slice(TLS_STEPS);
     v.extend(["auth", "ping"]);
     if plan.expect_plaintext.is_some() {

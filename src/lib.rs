@@ -13,12 +13,15 @@
 //! - [`probe`]: application round trips (Redis AUTH and PING).
 //! - [`evidence`]: everything observed about one target, nothing judged.
 //! - [`check`]: pure judgements of evidence at a given time.
+//! - [`audit`]: a fleet of targets verified concurrently, judged against a policy.
+//! - [`inventory`]: audit inventories and policies (TOML).
 //! - [`engine`]: the connect/evidence/check pipeline for one target, shared by every subcommand.
 //! - [`mtls`]: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
 //! - [`finding`]: findings, step results, exit codes.
 //! - [`report`]: renderers, one per format, all fed the same report value.
 
 pub mod app;
+pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod clock;
@@ -27,6 +30,7 @@ pub mod engine;
 pub mod error;
 pub mod evidence;
 pub mod finding;
+pub mod inventory;
 pub mod mtls;
 pub mod pki;
 pub mod plan;

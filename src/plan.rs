@@ -231,6 +231,8 @@ pub struct VerifyPlan {
     pub expect_plaintext: Option<ExpectPlaintext>,
     pub wait: Option<Duration>,
     pub interval: Duration,
+    /// The server's client-certificate rules, when given: `--cert` is pre-checked.
+    pub client_policy: Option<crate::mtls::MtlsPolicy>,
 }
 
 /// Where the password comes from when the URL has none.
@@ -290,6 +292,15 @@ pub fn verify_plan(
             "a user name needs a password (URL, --pass-file or REDISCLI_AUTH)",
         ));
     }
+    let rules = &args.rules;
+    let client_policy = if rules.validation.is_some()
+        || !rules.authorized_subjects.is_empty()
+        || rules.config.is_some()
+    {
+        Some(crate::mtls::policy_from_rules(rules, false)?)
+    } else {
+        None
+    };
     if args.timeout.is_zero() {
         return Err(InputError::new("--timeout", "must be greater than zero"));
     }
@@ -308,6 +319,7 @@ pub fn verify_plan(
         expect_plaintext: args.expect_plaintext,
         wait: args.wait,
         interval: args.interval,
+        client_policy,
     })
 }
 

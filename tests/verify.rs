@@ -1169,3 +1169,75 @@ fn ipv6_target_passes_with_name() {
     assert!(v["tls"]["sni"].is_null(), "{v:#}");
     assert_eq!(v["target"], format!("rediss://[::1]:{}", r.port));
 }
+
+#[test]
+fn client_policy_prechecks_the_client_certificate_before_connecting() {
+    // Nothing listens: the policy step still judges the certificate.
+    let port = free_port().to_string();
+    let url = format!("rediss://localhost:{port}");
+    let base = [
+        "--cacert",
+        &testdata("serving-root.pem"),
+        "--cert",
+        &testdata("client-chain.pem"),
+        "--key",
+        &testdata("client.key"),
+    ];
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend([
+        "--validation",
+        "subject",
+        "--authorized-subject",
+        "CN=redis_user,O=Acme,OU=dev,OU=Ops",
+        &url,
+    ]);
+    let (v, code, _) = verify_json(&args);
+    assert_eq!(code, 1);
+    assert_eq!(
+        v["checks"][0]["check"], "client-policy",
+        "client-policy comes first: {v:#}"
+    );
+    assert_eq!(status(&v, "client-policy"), "fail");
+    assert!(
+        message(&v, "client-policy").contains(r#"OU "Dev" != "dev" (case-sensitive)"#),
+        "{}",
+        message(&v, "client-policy")
+    );
+    assert_eq!(status(&v, "tcp"), "fail");
+
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend([
+        "--validation",
+        "subject",
+        "--authorized-subject",
+        "CN=redis_user,O=Acme,OU=Dev,OU=Ops",
+        &url,
+    ]);
+    let (v, _, _) = verify_json(&args);
+    assert_eq!(
+        status(&v, "client-policy"),
+        "pass",
+        "{}",
+        message(&v, "client-policy")
+    );
+
+    // The REST API alias and a server that then accepts the certificate.
+    let r = RedisServer::start(RedisOpts {
+        tls: Some(("server-chain.pem", "server.key")),
+        auth_clients: Some("yes"),
+        ..Default::default()
+    });
+    let url = r.url();
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend([
+        "--validation",
+        "san_cn",
+        "--authorized-subject",
+        "CN=redis_user",
+        &url,
+    ]);
+    let (v, code, _) = verify_json(&args);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(status(&v, "client-policy"), "pass");
+    assert_eq!(status(&v, "client-cert"), "pass");
+}

@@ -1,4 +1,5 @@
 //! Checks: pure judgements of recorded evidence at a given time. No I/O here.
 
+pub mod policy;
 pub mod session;
 pub mod trust;

@@ -53,6 +53,9 @@ pub struct ChainJudgement {
     pub chain: Vec<CertInfo>,
     /// Every certificate check passed (credentials may be sent).
     pub trusted: bool,
+    /// The verified path (leaf first, the anchor last when it came from a file); empty
+    /// when the chain is not trusted.
+    pub verified_path: Vec<CertInfo>,
 }
 
 /// Judges the presented chain against the trust store, the expected name and `now`.
@@ -97,6 +100,7 @@ pub fn judge_chain(
             anchor: None,
             chain,
             trusted: false,
+            verified_path: vec![],
         };
     };
     let leaf = match EndEntityCert::try_from(leaf_der) {
@@ -116,6 +120,7 @@ pub fn judge_chain(
                 anchor: None,
                 chain,
                 trusted: false,
+                verified_path: vec![],
             }
         }
     };
@@ -128,11 +133,21 @@ pub fn judge_chain(
     let trusted = trust_check.status == Status::Pass
         && name_check.status == Status::Pass
         && expiry_check.status != Status::Fail;
+    let verified_path = if trust_check.status == Status::Pass {
+        path_ders
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| describe::describe(i, d, now).ok())
+            .collect()
+    } else {
+        vec![]
+    };
     ChainJudgement {
         checks: vec![trust_check, anchor_check, name_check, expiry_check],
         anchor,
         chain,
         trusted,
+        verified_path,
     }
 }
 

@@ -3,8 +3,11 @@
 //! Renderers only read; they never judge. Human output is coloured only on a terminal
 //! and never when `NO_COLOR` is set.
 
+pub mod audit;
+pub mod chain;
 pub mod human;
 pub mod json;
+pub mod mtls;
 
 use serde::Serialize;
 
@@ -44,6 +47,9 @@ pub struct VerifyReport {
     pub anchor: Option<AnchorInfo>,
     pub ping: Option<PingInfo>,
     pub attempts: u32,
+    /// Not printed: the verified path's certificates (leaf first), for policies and metrics.
+    #[serde(skip)]
+    pub verified_path: Vec<CertInfo>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

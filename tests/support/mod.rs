@@ -355,3 +355,61 @@ impl Drop for OpensslServer {
         let _ = self.child.wait();
     }
 }
+
+/// A certificate authority generated with rcgen, for tests that need a PKI of their own
+/// (multi-OU subjects, CRLs). `pem` is its certificate.
+pub struct GenCa {
+    pub pem: String,
+    pub issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+}
+
+/// Long-lived validity (2024-01-01 .. 2124-01-01), like the fixtures.
+pub fn long_lived(p: &mut rcgen::CertificateParams) {
+    p.not_before = rcgen::date_time_ymd(2024, 1, 1);
+    p.not_after = rcgen::date_time_ymd(2124, 1, 1);
+}
+
+/// A CA named `cn`: self-signed, or issued by `parent`.
+pub fn gen_ca(cn: &str, parent: Option<&GenCa>) -> GenCa {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    p.use_authority_key_identifier_extension = parent.is_some();
+    long_lived(&mut p);
+    let key = KeyPair::generate().unwrap();
+    let issuer = match parent {
+        Some(par) => rcgen::CertifiedIssuer::signed_by(p, key, &par.issuer).unwrap(),
+        None => rcgen::CertifiedIssuer::self_signed(p, key).unwrap(),
+    };
+    GenCa {
+        pem: issuer.pem(),
+        issuer,
+    }
+}
+
+/// A leaf issued by `ca`: long-lived, clientAuth, AKI; `tweak` sets the subject and the rest.
+/// Returns the certificate PEM.
+pub fn gen_leaf(ca: &GenCa, tweak: impl FnOnce(&mut rcgen::CertificateParams)) -> String {
+    use rcgen::{CertificateParams, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose};
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    p.use_authority_key_identifier_extension = true;
+    long_lived(&mut p);
+    tweak(&mut p);
+    let key = KeyPair::generate().unwrap();
+    p.signed_by(&key, &ca.issuer).unwrap().pem()
+}
+
+/// Writes `contents` to `dir/name` and returns the path as a string.
+pub fn write_file(dir: &std::path::Path, name: &str, contents: impl AsRef<[u8]>) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, contents).unwrap();
+    p.display().to_string()
+}

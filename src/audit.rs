@@ -1,0 +1,240 @@
+//! `tlsprobe audit`: every target of an inventory verified concurrently on one runtime,
+//! judged against the policy, and streamed to one or more report sinks in inventory order.
+//!
+//! Memory stays flat in the number of targets: a result is written as soon as every
+//! earlier target's result has been written, and then dropped.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::check::policy;
+use crate::cli::{AuditArgs, AuditFormat};
+use crate::clock;
+use crate::engine;
+use crate::error::InputError;
+use crate::finding::{exit, Severity};
+use crate::inventory::{self, Inventory};
+use crate::report::audit::{AuditMeta, BundleResult, Sink, Summary, TargetResult};
+use crate::report::Verdict;
+
+/// `tlsprobe audit`.
+pub fn run(args: &AuditArgs) -> u8 {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::INPUT
+        }
+    }
+}
+
+fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
+    let inv = inventory::load(&args.inventory, args.policy.as_deref())?;
+    let mut sinks = open_sinks(args)?;
+    let meta = AuditMeta::new(&inv, args.at);
+    for s in sinks.iter_mut() {
+        s.begin(&meta)
+            .or_else(ignore_closed_pipe)
+            .map_err(|e| InputError::new("report", e.to_string()))?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(4),
+        )
+        .enable_all()
+        .build()
+        .map_err(|e| InputError::new("runtime", e.to_string()))?;
+    let summary = runtime.block_on(execute(inv, args, &mut sinks));
+    for s in sinks.iter_mut() {
+        s.finish(&meta, &summary)
+            .or_else(ignore_closed_pipe)
+            .map_err(|e| InputError::new("report", e.to_string()))?;
+    }
+    Ok(if summary.failed + summary.bundles_failed > 0 {
+        exit::FAIL
+    } else {
+        exit::PASS
+    })
+}
+
+/// A reader that went away (`| head`) is not an error worth reporting.
+fn ignore_closed_pipe(e: std::io::Error) -> std::io::Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let main: Box<dyn std::io::Write + Send> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
+            |e| InputError::new(format!("--output {}", p.display()), e.to_string()),
+        )?)),
+        None => Box::new(std::io::stdout()),
+    };
+    let color = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    sinks.push(crate::report::audit::sink(args.format, main, color));
+    for spec in &args.report {
+        let (fmt, path) = spec.split_once('=').ok_or_else(|| {
+            InputError::new(
+                format!("--report {spec}"),
+                "expected FORMAT=FILE, e.g. junit=audit.xml",
+            )
+        })?;
+        let format = <AuditFormat as clap::ValueEnum>::from_str(fmt, true).map_err(|_| {
+            InputError::new(
+                format!("--report {spec}"),
+                format!("unknown format {fmt:?} (human, json, jsonl, junit, markdown, prometheus)"),
+            )
+        })?;
+        let file = std::fs::File::create(path)
+            .map_err(|e| InputError::new(format!("--report {path}"), e.to_string()))?;
+        sinks.push(crate::report::audit::sink(
+            format,
+            Box::new(std::io::BufWriter::new(file)),
+            false,
+        ));
+    }
+    Ok(sinks)
+}
+
+async fn execute(inv: Inventory, args: &AuditArgs, sinks: &mut [Box<dyn Sink>]) -> Summary {
+    let total = inv.targets.len();
+    let concurrency = args.concurrency.max(1);
+    let progress = progress_bar(total as u64, args.quiet);
+    let policy = Arc::new(inv.policy.clone());
+    let at = args.at;
+    let (tx, mut rx) = mpsc::channel::<(usize, TargetResult)>(concurrency * 2);
+    let gate = Arc::new(Semaphore::new(concurrency));
+
+    let targets = inv.targets;
+    let producer = tokio::spawn(async move {
+        for (i, spec) in targets.into_iter().enumerate() {
+            let Ok(permit) = gate.clone().acquire_owned().await else {
+                break;
+            };
+            let tx = tx.clone();
+            let policy = policy.clone();
+            tokio::spawn(async move {
+                let result = verify_one(spec, &policy, at).await;
+                drop(permit);
+                let _ = tx.send((i, result)).await;
+            });
+        }
+    });
+
+    let mut summary = Summary::default();
+    let mut pending: BTreeMap<usize, TargetResult> = BTreeMap::new();
+    let mut next = 0;
+    while let Some((i, result)) = rx.recv().await {
+        progress.inc(1);
+        summary.targets += 1;
+        if result.verdict == Verdict::Pass {
+            summary.passed += 1;
+        } else {
+            summary.failed += 1;
+        }
+        progress.set_message(format!("{} failed", summary.failed));
+        pending.insert(i, result);
+        while let Some(r) = pending.remove(&next) {
+            for s in sinks.iter_mut() {
+                let _ = s.target(&r);
+            }
+            next += 1;
+        }
+    }
+    let _ = producer.await;
+    progress.finish_and_clear();
+
+    let now = at.unwrap_or_else(clock::now);
+    for b in inv.bundles {
+        let result = inspect_bundle(&b, now, inv.policy.warn_days);
+        summary.bundles += 1;
+        if result.verdict == Verdict::Fail {
+            summary.bundles_failed += 1;
+        }
+        for s in sinks.iter_mut() {
+            let _ = s.bundle(&result);
+        }
+    }
+    summary
+}
+
+async fn verify_one(
+    spec: inventory::TargetSpec,
+    policy: &inventory::Policy,
+    at: Option<clock::UnixSeconds>,
+) -> TargetResult {
+    let mut plan = spec.plan;
+    plan.at = at;
+    let report = engine::verify_target(&plan).await;
+    let handshake_ok = report
+        .checks
+        .iter()
+        .any(|c| c.check == "tls-handshake" && c.status == crate::finding::Status::Pass);
+    let probe = if policy.require_client_auth && handshake_ok {
+        let mut bare = plan.clone();
+        bare.client = None;
+        bare.password = None;
+        bare.user = None;
+        bare.expect_plaintext = None;
+        Some(engine::verify_once(&bare).await)
+    } else {
+        None
+    };
+    let findings = policy::judge(&spec.id, &report, policy, probe.as_ref());
+    let verdict = if report.verdict == Verdict::Fail
+        || findings.iter().any(|f| f.severity == Severity::Error)
+    {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    };
+    TargetResult {
+        id: spec.id,
+        report,
+        findings,
+        verdict,
+    }
+}
+
+fn inspect_bundle(
+    b: &inventory::BundleSpec,
+    now: clock::UnixSeconds,
+    warn_days: i64,
+) -> BundleResult {
+    match crate::pki::pem::read_file(&b.path) {
+        Err(e) => BundleResult::unreadable(&b.id, &b.path.display().to_string(), &e.to_string()),
+        Ok(file) => {
+            let (report, errors) = crate::app::inspect_file(&file, now, warn_days, false);
+            let mut errs: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
+            errs.extend(errors.iter().map(|e| e.to_string()));
+            BundleResult::new(&b.id, report, errs)
+        }
+    }
+}
+
+fn progress_bar(total: u64, quiet: bool) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} targets, {msg}, {per_sec}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
