@@ -107,3 +107,61 @@ pub struct NetEvidence {
     pub addrs: Vec<SocketAddr>,
     pub connected: Option<SocketAddr>,
 }
+
+/// An error reported by a SQL server, as it said it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlError {
+    /// PostgreSQL SQLSTATE (`28000`) or MySQL error number (`1045`).
+    pub code: String,
+    /// PostgreSQL severity (`FATAL`, `ERROR`) or `ERROR` for MySQL.
+    pub severity: String,
+    /// The server's message, verbatim (never contains the password).
+    pub message: String,
+}
+
+impl SqlError {
+    /// `FATAL 28000: connection requires a valid client certificate`.
+    pub fn quote(&self) -> String {
+        format!("{} {}: {}", self.severity, self.code, self.message)
+    }
+}
+
+/// Credentials for a SQL login. The password is only ever sent inside the TLS session.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub user: String,
+    pub password: Option<crate::target::Secret>,
+    pub database: Option<String>,
+}
+
+/// A SQL session over an established stream (after TLS): login, then `SELECT 1`.
+#[derive(Debug, Clone, Default)]
+pub struct SqlEvidence {
+    /// The furthest point the session reached, for people: e.g. "startup sent",
+    /// "authentication request (SCRAM-SHA-256)", "authenticated", "SELECT 1 answered".
+    pub reached: String,
+    /// What the server asked for to authenticate (e.g. `SCRAM-SHA-256`, `md5`,
+    /// `mysql_native_password`), when it asked.
+    pub auth_method: Option<String>,
+    /// `None`: no login was attempted (no password given and the server asked for one).
+    pub auth: Option<Result<(), SqlError>>,
+    pub auth_ms: f64,
+    /// `Some(Ok(value))`: the first column of the first row of `SELECT 1`.
+    pub query: Option<Result<String, SqlError>>,
+    pub query_ms: f64,
+    /// A server error that is not about the password or the query (e.g. PostgreSQL's
+    /// `connection requires a valid client certificate`, `no pg_hba.conf entry`).
+    pub refused: Option<SqlError>,
+    /// An I/O failure during the session (a TLS alert here is a client-cert rejection).
+    pub failure: Option<IoFailure>,
+}
+
+/// What a SQL server said to a plaintext (non-TLS) attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlainSqlAnswer {
+    /// It refused: its words (e.g. `no pg_hba.conf entry ... no encryption`, MySQL 3159,
+    /// MariaDB 1045 under require_secure_transport).
+    Refused(String),
+    /// It went on with the plaintext session (asked for a password, or logged the dummy user in).
+    Served(String),
+}

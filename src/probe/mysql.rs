@@ -1,0 +1,1 @@
+//! MySQL / MariaDB: greeting, SSL request, login and `SELECT 1` (placeholder until implemented).

@@ -1,0 +1,1 @@
+//! PostgreSQL: SSLRequest, startup, login and `SELECT 1` (placeholder until implemented).
