@@ -8,6 +8,8 @@ command -v redis-server >/dev/null 2>&1 || want+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || want+=(redis-tools)
 command -v openssl >/dev/null 2>&1 || want+=(openssl)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || want+=(ca-certificates)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
+command -v mariadbd >/dev/null 2>&1 || want+=(mariadb-server)
 for extra in "$@"; do
   case "$extra" in
     hyperfine) command -v hyperfine >/dev/null 2>&1 || want+=(hyperfine) ;;

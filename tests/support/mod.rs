@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+pub mod mysql;
+pub mod postgres;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;

@@ -1,0 +1,1 @@
+//! Test support: a real MariaDB server (placeholder until implemented).

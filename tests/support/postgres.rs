@@ -1,0 +1,1 @@
+//! Test support: a real PostgreSQL server (placeholder until implemented).
