@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, Format, InspectArgs, VerifyArgs};
+use crate::cli::{ChainArgs, Cli, Command, Format, InspectArgs, MtlsArgs, VerifyArgs};
 use crate::clock;
 use crate::error::InputError;
 use crate::finding::exit;
@@ -14,8 +14,8 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Inspect(args) => inspect(&args),
         Command::Verify(args) => verify(&args),
-        Command::Mtls(args) => crate::mtls::run(&args),
-        Command::Chain(args) => crate::pki::chain::run(&args),
+        Command::Mtls(args) => mtls(&args),
+        Command::Chain(args) => chain(&args),
         Command::Audit(args) => crate::audit::run(&args),
     }
 }
@@ -159,7 +159,66 @@ fn describe_all(
     })
 }
 
+/// Prints a report in the chosen format and returns the exit code for its outcome.
+pub fn render<T: serde::Serialize>(
+    report: &T,
+    format: Format,
+    human: impl FnOnce(&T, Style) -> String,
+    passed: bool,
+) -> u8 {
+    let text = match format {
+        Format::Json => report::json::render(report),
+        Format::Human => human(report, Style::for_stdout()),
+    };
+    emit(&text);
+    if passed {
+        exit::PASS
+    } else {
+        exit::FAIL
+    }
+}
+
+/// Prints an input error and returns exit code 2.
+pub fn input_error(e: &InputError) -> u8 {
+    print_error(e);
+    exit::INPUT
+}
+
 /// `tlsprobe verify`.
 pub fn verify(args: &VerifyArgs) -> u8 {
-    crate::engine::run_verify_command(args)
+    let plan = match crate::plan::verify_plan(args, std::env::var("REDISCLI_AUTH").ok(), None) {
+        Ok(p) => p,
+        Err(e) => return input_error(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return input_error(&InputError::new("runtime", format!("cannot start: {e}"))),
+    };
+    let r = runtime.block_on(crate::engine::verify_target(&plan));
+    let passed = r.verdict == report::Verdict::Pass;
+    render(
+        &r,
+        args.format,
+        |r, st| report::human::verify(r, plan.warn_days, st),
+        passed,
+    )
+}
+
+/// `tlsprobe mtls`.
+pub fn mtls(args: &MtlsArgs) -> u8 {
+    match crate::mtls::report(args, args.at.unwrap_or_else(clock::now)) {
+        Ok(r) => render(&r, args.format, report::mtls::human, r.accepted),
+        Err(e) => input_error(&e),
+    }
+}
+
+/// `tlsprobe chain`.
+pub fn chain(args: &ChainArgs) -> u8 {
+    match crate::pki::chain::report(args, args.at.unwrap_or_else(clock::now)) {
+        Ok(r) => render(&r, args.format, report::chain::human, r.valid),
+        Err(e) => input_error(&e),
+    }
 }

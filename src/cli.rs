@@ -211,12 +211,20 @@ pub enum ExpectPlaintext {
 /// Application protocol spoken after the handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Protocol {
+    /// TLS, then Redis (AUTH, PING).
     Redis,
+    /// PostgreSQL SSLRequest, TLS, then login and SELECT 1.
+    Postgres,
+    /// MySQL/MariaDB greeting and SSL request, TLS, then login and SELECT 1.
+    Mysql,
+    /// TLS only, no application protocol.
+    Tls,
 }
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// host:port, rediss://[user[:password]@]host[:port][/db] or redis://... (plaintext).
+    /// host:port, rediss://[user[:password]@]host[:port][/db], redis://... (plaintext),
+    /// postgres://, mysql://[user[:password]@]host[:port][/db] or tls://host:port.
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// Trust anchors (repeatable; every certificate of each file) [default: Mozilla roots].

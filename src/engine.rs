@@ -1,26 +1,31 @@
 //! The verification pipeline for one target: connect -> evidence -> checks -> report.
 //!
-//! One pipeline serves `verify` (and later `audit`): [`verify_target`] runs it once or,
-//! with `--wait`, until it passes or the deadline passes. Certificate checks are judged
+//! One pipeline serves `verify` and `audit` for every protocol: [`verify_target`] runs it
+//! once or, with `--wait`, until it passes or the deadline passes. The steps are the same
+//! for Redis, PostgreSQL, MySQL and plain TLS; only how TLS starts (directly, or inside the
+//! database protocol) and the application round trip differ. Certificate checks are judged
 //! right after the handshake, because credentials are only sent to a server whose
 //! certificate passed them.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant as StdInstant};
 
 use tokio::net::TcpStream;
 use tokio::time::Instant;
+use tokio_rustls::client::TlsStream;
 
-use crate::check::{session, trust};
-use crate::cli::{Format, VerifyArgs};
+use crate::check::session::{self, RoundTrip};
+use crate::check::trust;
 use crate::clock;
 use crate::connect::{tcp, tls};
-use crate::evidence::{AppEvidence, IoFailure, PlaintextEvidence, Reply, TlsEvidence};
-use crate::finding::{exit, Check, Status};
-use crate::plan::{self, VerifyPlan};
-use crate::probe::redis as resp;
-use crate::report::{self, PingInfo, Style, TlsFacts, VerifyReport};
+use crate::evidence::{AppEvidence, IoFailure, PlaintextEvidence, Reply, SqlEvidence, TlsEvidence};
+use crate::finding::{Check, Status};
+use crate::plan::VerifyPlan;
+use crate::probe::{mysql, postgres, redis as resp};
+use crate::report::{self, PingInfo, TlsFacts, VerifyReport};
+use crate::target::Scheme;
 
-/// The order in which steps are reported.
+/// The order in which TLS steps are reported.
 const TLS_STEPS: &[&str] = &[
     "tls-handshake",
     "chain-trust",
@@ -29,41 +34,6 @@ const TLS_STEPS: &[&str] = &[
     "expiry",
     "client-cert",
 ];
-
-/// `tlsprobe verify`: plan, run, render, exit code.
-pub fn run_verify_command(args: &VerifyArgs) -> u8 {
-    let env_password = std::env::var("REDISCLI_AUTH").ok();
-    let plan = match plan::verify_plan(args, env_password, None) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INPUT;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::INPUT;
-        }
-    };
-    let report = runtime.block_on(verify_target(&plan));
-    let text = match args.format {
-        Format::Json => report::json::render(&report),
-        Format::Human => report::human::verify(&report, plan.warn_days, Style::for_stdout()),
-    };
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    match report.verdict {
-        report::Verdict::Pass => exit::PASS,
-        report::Verdict::Fail => exit::FAIL,
-    }
-}
 
 /// Verifies one target, retrying on fresh connections while `--wait` allows.
 pub async fn verify_target(plan: &VerifyPlan) -> VerifyReport {
@@ -86,11 +56,41 @@ fn ms_since(t: StdInstant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
+/// What the application round trip observed, per protocol.
+enum App {
+    Redis(AppEvidence),
+    Sql(SqlEvidence),
+    /// `tls://`: no protocol; the failure seen while waiting briefly for an alert.
+    Tls(Option<IoFailure>),
+}
+
+/// Steps of one attempt, in the order they are reported.
+struct Steps<'a> {
+    plan: &'a VerifyPlan,
+    checks: Vec<Check>,
+}
+
+impl Steps<'_> {
+    fn push(&mut self, c: Check) {
+        self.checks.push(c);
+    }
+
+    /// Every step not yet judged becomes `skip` with `reason` (except plaintext-refused,
+    /// which runs on its own connection).
+    fn skip_rest(&mut self, reason: &str) {
+        for step in steps_for(self.plan) {
+            if step != "plaintext-refused" && !self.checks.iter().any(|c| c.check == step) {
+                self.checks
+                    .push(Check::new(step, Status::Skip, reason.to_string()));
+            }
+        }
+    }
+}
+
 /// One attempt on fresh connections.
 pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
     let now = plan.at.unwrap_or_else(clock::now);
-    let uses_tls = plan.target.scheme.uses_tls();
-    let mut checks: Vec<Check> = Vec::new();
+    let scheme = plan.target.scheme;
     let mut out = VerifyReport {
         target: plan.target.display(),
         verdict: report::Verdict::Fail,
@@ -102,22 +102,16 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         attempts: 1,
         verified_path: vec![],
     };
-    if uses_tls {
+    if scheme.uses_tls() {
         // Non-null for every TLS target, even when the handshake was never reached.
         out.tls = Some(TlsFacts {
             sni: plan.sni.clone(),
             ..TlsFacts::default()
         });
     }
-    let remaining = |after: &str, checks: &mut Vec<Check>, reason: &str| {
-        for step in steps_for(plan) {
-            if !checks.iter().any(|c| c.check == step)
-                && step != after
-                && step != "plaintext-refused"
-            {
-                checks.push(Check::new(step, Status::Skip, reason.to_string()));
-            }
-        }
+    let mut steps = Steps {
+        plan,
+        checks: Vec::new(),
     };
 
     // client-policy: the server's rules applied to --cert before any connection.
@@ -127,7 +121,7 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
             .as_ref()
             .map(|c| c.chain.as_slice())
             .unwrap_or(&[]);
-        checks.push(crate::mtls::client_policy_check(policy, chain, now));
+        steps.push(crate::mtls::client_policy_check(policy, chain, now));
     }
 
     // resolve
@@ -141,13 +135,13 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
     {
         Ok(a) => {
             let shown: Vec<String> = a.iter().map(|s| s.ip().to_string()).collect();
-            checks.push(Check::new("resolve", Status::Pass, shown.join(", ")).with_ms(ms_since(t)));
+            steps.push(Check::new("resolve", Status::Pass, shown.join(", ")).with_ms(ms_since(t)));
             a
         }
         Err(e) => {
-            checks.push(Check::new("resolve", Status::Fail, e).with_ms(ms_since(t)));
-            remaining("", &mut checks, "not reached: resolve failed");
-            return finish(out, checks, plan);
+            steps.push(Check::new("resolve", Status::Fail, e).with_ms(ms_since(t)));
+            steps.skip_rest("not reached: resolve failed");
+            return finish(out, steps);
         }
     };
 
@@ -155,44 +149,66 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
     let t = StdInstant::now();
     let (stream, addr) = match tcp::connect(&addrs, Instant::now() + plan.timeout).await {
         Ok(s) => {
-            checks.push(
+            steps.push(
                 Check::new("tcp", Status::Pass, format!("connected to {}", s.1))
                     .with_ms(ms_since(t)),
             );
             s
         }
         Err(e) => {
-            checks.push(Check::new("tcp", Status::Fail, e).with_ms(ms_since(t)));
-            remaining("", &mut checks, "not reached: tcp failed");
-            plaintext_step(plan, &addrs, &mut checks).await;
-            return finish(out, checks, plan);
+            steps.push(Check::new("tcp", Status::Fail, e).with_ms(ms_since(t)));
+            steps.skip_rest("not reached: tcp failed");
+            plaintext_step(plan, &addrs, &mut steps).await;
+            return finish(out, steps);
         }
     };
 
-    let mut app = AppEvidence::default();
     let mut tls_ev = TlsEvidence::default();
-    if uses_tls {
-        let (ev, stream) = handshake_or_sniff(stream, addr, plan).await;
+    let app = if !scheme.uses_tls() {
+        for step in TLS_STEPS {
+            steps.push(Check::new(step, Status::Skip, "plaintext target"));
+        }
+        let mut s = stream;
+        let mut app = AppEvidence::default();
+        redis_round_trip(&mut s, plan, true, &mut app).await;
+        let closed = |x: &Option<crate::evidence::Exchange>| {
+            x.as_ref().is_some_and(|p| {
+                matches!(
+                    p.outcome,
+                    Err(IoFailure::Closed | IoFailure::Reset | IoFailure::NotTls(_))
+                )
+            })
+        };
+        if closed(&app.ping) || closed(&app.auth) {
+            app.speaks_tls = speaks_tls(addr, plan).await;
+        }
+        App::Redis(app)
+    } else {
+        let (ev, stream, greeting) = start_tls(stream, addr, plan).await;
         tls_ev = ev;
-        checks.push(session::tls_handshake(&tls_ev));
-        out.tls = Some(TlsFacts {
-            version: tls_ev.version.clone(),
-            cipher_suite: tls_ev.cipher_suite.clone(),
-            sni: tls_ev.sni.clone(),
-            client_cert_requested: tls_ev.record.client_cert_requested,
-            acceptable_ca_names: tls_ev.record.acceptable_ca_names.clone(),
-        });
+        steps.push(session::tls_handshake(&tls_ev));
+        let facts = out.tls.get_or_insert_with(TlsFacts::default);
+        facts.version = tls_ev.version.clone();
+        facts.cipher_suite = tls_ev.cipher_suite.clone();
+        facts.client_cert_requested = tls_ev.record.client_cert_requested;
+        facts.acceptable_ca_names = tls_ev.record.acceptable_ca_names.clone();
         if tls_ev.record.presented.is_empty() && tls_ev.failure.is_some() {
             for step in ["chain-trust", "anchor", "server-name", "expiry"] {
-                checks.push(Check::new(
+                steps.push(Check::new(
                     step,
                     Status::Skip,
                     "no certificate received: tls-handshake failed",
                 ));
             }
-            plaintext_step(plan, &addrs, &mut checks).await;
-            remaining("", &mut checks, "not reached: tls-handshake failed");
-            return finish(out, checks, plan);
+            if tls_ev
+                .failure
+                .as_ref()
+                .is_some_and(|f| !session::is_client_cert_rejection(f, &tls_ev))
+            {
+                steps.skip_rest("not reached: tls-handshake failed");
+                plaintext_step(plan, &addrs, &mut steps).await;
+                return finish(out, steps);
+            }
         }
         let judged = trust::judge_chain(
             &tls_ev.record.presented,
@@ -204,45 +220,29 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         out.chain = judged.chain.clone();
         out.anchor = judged.anchor.clone();
         out.verified_path = judged.verified_path.clone();
-        checks.extend(judged.checks.iter().cloned());
-        if let Some(mut s) = stream {
-            let send_credentials = judged.trusted;
-            if plan.password.is_some() && !send_credentials {
-                let failed: Vec<&str> = judged
-                    .checks
-                    .iter()
-                    .filter(|c| c.status == Status::Fail)
-                    .map(|c| c.check)
-                    .collect();
-                app.auth_withheld = Some(format!(
-                    "credentials withheld: the server certificate failed {}",
-                    failed.join(", ")
-                ));
-            }
-            round_trip(&mut s, plan, send_credentials, &mut app).await;
+        if !tls_ev.record.presented.is_empty() {
+            steps.checks.extend(judged.checks.iter().cloned());
         }
-    } else {
-        for step in TLS_STEPS {
-            checks.push(Check::new(step, Status::Skip, "plaintext target"));
-        }
-        let mut s = stream;
-        round_trip(&mut s, plan, true, &mut app).await;
-        if app.ping.as_ref().is_some_and(|p| {
-            matches!(
-                p.outcome,
-                Err(IoFailure::Closed | IoFailure::Reset | IoFailure::NotTls(_))
+        let withheld = (plan.password.is_some() && !judged.trusted).then(|| {
+            let failed: Vec<&str> = judged
+                .checks
+                .iter()
+                .filter(|c| c.status == Status::Fail)
+                .map(|c| c.check)
+                .collect();
+            format!(
+                "credentials withheld: the server certificate failed {}",
+                failed.join(", ")
             )
-        }) || app.auth.as_ref().is_some_and(|p| {
-            matches!(
-                p.outcome,
-                Err(IoFailure::Closed | IoFailure::Reset | IoFailure::NotTls(_))
-            )
-        }) {
-            app.speaks_tls = speaks_tls(addr, plan).await;
+        });
+        match stream {
+            None => App::Tls(None),
+            Some(mut s) => app_round_trip(&mut s, plan, greeting.as_ref(), withheld).await,
         }
-    }
+    };
 
-    if uses_tls {
+    // Judge the round trip.
+    if scheme.uses_tls() {
         let client = plan.client.as_ref().and_then(|c| {
             let info = crate::pki::describe::describe(0, &c.chain[0], now).ok()?;
             Some(session::ClientSummary {
@@ -252,28 +252,86 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
                 chain_len: c.chain.len(),
             })
         });
-        let cc = session::client_cert(&tls_ev, &app, client.as_ref());
-        if let Some(slot) = checks.iter_mut().find(|c| c.check == "client-cert") {
-            *slot = cc;
-        } else {
-            checks.push(cc);
+        let rt = match &app {
+            App::Redis(a) => RoundTrip::from_redis(a),
+            App::Sql(sql) => RoundTrip::from_sql(sql),
+            App::Tls(f) => RoundTrip {
+                first_failure: f.clone(),
+                completed: f.is_none() && tls_ev.failure.is_none(),
+                cert_refusal: None,
+            },
+        };
+        steps.push(session::client_cert(&tls_ev, &rt, client.as_ref()));
+    }
+    match &app {
+        App::Redis(a) => {
+            steps.push(session::auth(a, &tls_ev, plan.password.is_some()));
+            steps.push(session::ping(a, &tls_ev));
+            if let Some(p) = &a.ping {
+                if let Ok(r) = &p.outcome {
+                    let reply = match r {
+                        Reply::Ok(s) => s.clone(),
+                        Reply::Error(e) => format!("-{e}"),
+                    };
+                    out.ping = Some(PingInfo {
+                        reply,
+                        ms: (p.ms * 100.0).round() / 100.0,
+                    });
+                }
+            }
+        }
+        App::Sql(sql) => {
+            let withheld = sql_withheld(plan, &steps.checks);
+            steps.push(session::sql_auth(
+                sql,
+                &tls_ev,
+                withheld.as_deref(),
+                plan.password.is_some(),
+            ));
+            steps.push(session::sql_ping(sql, &tls_ev));
+            if let Some(Ok(v)) = &sql.query {
+                out.ping = Some(PingInfo {
+                    reply: v.clone(),
+                    ms: (sql.query_ms * 100.0).round() / 100.0,
+                });
+            }
+        }
+        App::Tls(f) => {
+            steps.push(Check::new(
+                "auth",
+                Status::Skip,
+                "tls:// target: no application protocol",
+            ));
+            let msg = match f {
+                None if tls_ev.failure.is_none() => Check::new("ping", Status::Skip, "tls:// target: no application round trip; no alert arrived after the handshake"),
+                None => Check::new("ping", Status::Skip, "not reached: tls-handshake failed"),
+                Some(f) if session::is_client_cert_rejection(f, &tls_ev) => session::closed_by_rejection("ping"),
+                Some(IoFailure::Closed) => Check::new("ping", Status::Skip, "tls:// target: no application round trip; the server closed the idle connection"),
+                Some(f) => Check::new("ping", Status::Fail, format!("after the handshake: {}", f.describe())),
+            };
+            steps.push(msg);
         }
     }
-    checks.push(session::auth(&app, &tls_ev, plan.password.is_some()));
-    checks.push(session::ping(&app, &tls_ev));
-    if let Some(p) = &app.ping {
-        if let Ok(r) = &p.outcome {
-            out.ping = Some(PingInfo {
-                reply: match r {
-                    Reply::Ok(s) => s.clone(),
-                    Reply::Error(e) => format!("-{e}"),
-                },
-                ms: (p.ms * 100.0).round() / 100.0,
-            });
-        }
-    }
-    plaintext_step(plan, &addrs, &mut checks).await;
-    finish(out, checks, plan)
+    plaintext_step(plan, &addrs, &mut steps).await;
+    finish(out, steps)
+}
+
+/// Why credentials were not sent to a SQL server, if they were not.
+fn sql_withheld(plan: &VerifyPlan, checks: &[Check]) -> Option<String> {
+    plan.password.as_ref()?;
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| {
+            matches!(c.check, "chain-trust" | "server-name" | "expiry") && c.status == Status::Fail
+        })
+        .map(|c| c.check)
+        .collect();
+    (!failed.is_empty()).then(|| {
+        format!(
+            "credentials withheld: the server certificate failed {}",
+            failed.join(", ")
+        )
+    })
 }
 
 fn steps_for(plan: &VerifyPlan) -> Vec<&'static str> {
@@ -292,8 +350,9 @@ fn steps_for(plan: &VerifyPlan) -> Vec<&'static str> {
 }
 
 /// Puts the steps in their documented order and sets the verdict.
-fn finish(mut out: VerifyReport, mut checks: Vec<Check>, plan: &VerifyPlan) -> VerifyReport {
-    let order = steps_for(plan);
+fn finish(mut out: VerifyReport, steps: Steps<'_>) -> VerifyReport {
+    let order = steps_for(steps.plan);
+    let mut checks = steps.checks;
     checks.sort_by_key(|c| {
         order
             .iter()
@@ -305,17 +364,118 @@ fn finish(mut out: VerifyReport, mut checks: Vec<Check>, plan: &VerifyPlan) -> V
     out
 }
 
-/// The TLS handshake; if the server stays silent for a moment (Redis 7 never answers a
-/// ClientHello on a plaintext port) or answers with non-TLS bytes, a plaintext PING on a
-/// fresh connection tells "plaintext Redis" from "no answer".
-async fn handshake_or_sniff(
-    stream: TcpStream,
-    addr: std::net::SocketAddr,
+/// Starts TLS the way the protocol does: directly (Redis, tls://) or after the database's
+/// own negotiation (PostgreSQL SSLRequest, MySQL greeting and SSL request). Returns the
+/// MySQL greeting, which the login needs.
+async fn start_tls(
+    mut stream: TcpStream,
+    addr: SocketAddr,
     plan: &VerifyPlan,
 ) -> (
     TlsEvidence,
-    Option<tokio_rustls::client::TlsStream<TcpStream>>,
+    Option<TlsStream<TcpStream>>,
+    Option<mysql::Greeting>,
 ) {
+    let deadline = Instant::now() + plan.timeout;
+    let refused = |why: String, ms: f64| TlsEvidence {
+        sni: plan.sni.clone(),
+        failure: Some(IoFailure::Other(why.clone())),
+        starttls_refusal: Some(why),
+        ms,
+        ..TlsEvidence::default()
+    };
+    let t = StdInstant::now();
+    match plan.target.scheme {
+        Scheme::Postgres => match postgres::request_ssl(&mut stream, deadline).await {
+            Ok(postgres::SslAnswer::Accepted) => {}
+            Ok(postgres::SslAnswer::Refused) => {
+                return (refused("the server answered N to SSLRequest: SSL is off on this PostgreSQL server (ssl = off)".into(), ms_since(t)), None, None)
+            }
+            Ok(postgres::SslAnswer::Unexpected(what)) => return (refused(format!("no PostgreSQL answer to SSLRequest: {what}"), ms_since(t)), None, None),
+            Err(f) => return (refused(format!("SSLRequest not answered: {}", f.describe()), ms_since(t)), None, None),
+        },
+        Scheme::Mysql => match mysql::read_greeting(&mut stream, deadline).await {
+            Ok(Ok(g)) if g.supports_ssl() => {
+                if let Err(f) = mysql::request_ssl(&mut stream, &g).await {
+                    return (refused(format!("SSL request not sent: {}", f.describe()), ms_since(t)), None, None);
+                }
+                let (ev, s) = tls::handshake(stream, &tls::TlsParams::from_plan(plan), deadline).await;
+                return (ev, s, Some(g));
+            }
+            Ok(Ok(g)) => {
+                return (
+                    refused(format!("the server ({}) does not offer SSL: no CLIENT_SSL capability in its greeting (have_ssl is DISABLED)", g.server_version), ms_since(t)),
+                    None,
+                    None,
+                )
+            }
+            Ok(Err(e)) => return (refused(format!("the server refused the connection before TLS: {}", e.quote()), ms_since(t)), None, None),
+            Err(f) => return (refused(format!("no MySQL greeting: {}", f.describe()), ms_since(t)), None, None),
+        },
+        Scheme::Rediss => {
+            let (ev, s) = handshake_or_sniff(stream, addr, plan).await;
+            return (ev, s, None);
+        }
+        Scheme::Tls | Scheme::Redis => {}
+    }
+    let (ev, s) = tls::handshake(stream, &tls::TlsParams::from_plan(plan), deadline).await;
+    (ev, s, None)
+}
+
+/// The application round trip over TLS.
+async fn app_round_trip(
+    s: &mut TlsStream<TcpStream>,
+    plan: &VerifyPlan,
+    greeting: Option<&mysql::Greeting>,
+    withheld: Option<String>,
+) -> App {
+    let deadline = Instant::now() + plan.timeout;
+    match plan.target.scheme {
+        Scheme::Rediss | Scheme::Redis => {
+            let mut app = AppEvidence {
+                auth_withheld: withheld.clone(),
+                ..AppEvidence::default()
+            };
+            redis_round_trip(s, plan, withheld.is_none(), &mut app).await;
+            App::Redis(app)
+        }
+        Scheme::Postgres => {
+            App::Sql(postgres::session(s, &plan.sql_login(withheld.is_none()), deadline).await)
+        }
+        Scheme::Mysql => match greeting {
+            Some(g) => App::Sql(
+                mysql::session(s, g, &plan.sql_login(withheld.is_none()), true, deadline).await,
+            ),
+            None => App::Sql(SqlEvidence {
+                failure: Some(IoFailure::Other("no greeting".into())),
+                ..SqlEvidence::default()
+            }),
+        },
+        Scheme::Tls => App::Tls(idle_alert(s, plan).await),
+    }
+}
+
+/// For `tls://`: wait briefly for a TLS 1.3 client-certificate rejection, which arrives as
+/// an alert after the handshake.
+async fn idle_alert(s: &mut TlsStream<TcpStream>, plan: &VerifyPlan) -> Option<IoFailure> {
+    use tokio::io::AsyncReadExt;
+    let wait = plan.timeout.min(Duration::from_millis(500));
+    let mut buf = [0u8; 1];
+    match tokio::time::timeout(wait, s.read(&mut buf)).await {
+        Err(_) | Ok(Ok(1..)) => None,
+        Ok(Ok(_)) => Some(IoFailure::Closed),
+        Ok(Err(e)) => Some(crate::connect::classify_io(&e)),
+    }
+}
+
+/// The TLS handshake for Redis; if the server stays silent for a moment (Redis 7 never
+/// answers a ClientHello on a plaintext port) or answers with non-TLS bytes, a plaintext
+/// PING on a fresh connection tells "plaintext Redis" from "no answer".
+async fn handshake_or_sniff(
+    stream: TcpStream,
+    addr: SocketAddr,
+    plan: &VerifyPlan,
+) -> (TlsEvidence, Option<TlsStream<TcpStream>>) {
     let params = tls::TlsParams::from_plan(plan);
     let deadline = Instant::now() + plan.timeout;
     let sniff_after = (plan.timeout / 4).min(Duration::from_millis(750));
@@ -349,7 +509,7 @@ async fn handshake_or_sniff(
 }
 
 /// A plaintext PING on a fresh connection: the reply if a Redis answered in RESP.
-async fn plaintext_redis_reply(addr: std::net::SocketAddr, deadline: Instant) -> Option<String> {
+async fn plaintext_redis_reply(addr: SocketAddr, deadline: Instant) -> Option<String> {
     let mut s = tokio::time::timeout_at(deadline, TcpStream::connect(addr))
         .await
         .ok()?
@@ -365,7 +525,7 @@ async fn plaintext_redis_reply(addr: std::net::SocketAddr, deadline: Instant) ->
 }
 
 /// Whether a TLS handshake succeeds (or gets as far as a certificate) on a fresh connection.
-async fn speaks_tls(addr: std::net::SocketAddr, plan: &VerifyPlan) -> bool {
+async fn speaks_tls(addr: SocketAddr, plan: &VerifyPlan) -> bool {
     let deadline = Instant::now() + plan.timeout.min(Duration::from_secs(3));
     let Ok(Ok(s)) = tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await else {
         return false;
@@ -376,8 +536,12 @@ async fn speaks_tls(addr: std::net::SocketAddr, plan: &VerifyPlan) -> bool {
 }
 
 /// AUTH (when allowed), SELECT (when a db is given), PING; each bounded by the timeout.
-async fn round_trip<S>(s: &mut S, plan: &VerifyPlan, send_credentials: bool, app: &mut AppEvidence)
-where
+async fn redis_round_trip<S>(
+    s: &mut S,
+    plan: &VerifyPlan,
+    send_credentials: bool,
+    app: &mut AppEvidence,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     if let (Some(pw), true) = (&plan.password, send_credentials) {
@@ -393,7 +557,13 @@ where
             return;
         }
     }
-    if let Some(db) = plan.target.db.filter(|d| *d != 0) {
+    if let Some(db) = plan
+        .target
+        .db
+        .as_deref()
+        .and_then(|d| d.parse::<u32>().ok())
+        .filter(|d| *d != 0)
+    {
         let ex = resp::command(s, &resp::select_cmd(db), Instant::now() + plan.timeout).await;
         let ok = matches!(ex.outcome, Ok(Reply::Ok(_)));
         app.select = Some(ex);
@@ -404,28 +574,38 @@ where
     app.ping = Some(resp::command(s, &resp::ping_cmd(), Instant::now() + plan.timeout).await);
 }
 
-/// `plaintext-refused`, when asked for.
-async fn plaintext_step(
-    plan: &VerifyPlan,
-    addrs: &[std::net::SocketAddr],
-    checks: &mut Vec<Check>,
-) {
+/// `plaintext-refused`, when asked for: the protocol's plaintext opening on a fresh
+/// connection (never with the real password).
+async fn plaintext_step(plan: &VerifyPlan, addrs: &[SocketAddr], steps: &mut Steps<'_>) {
     let Some(expect) = plan.expect_plaintext else {
         return;
     };
+    if plan.target.scheme == Scheme::Tls {
+        steps.push(Check::new(
+            "plaintext-refused",
+            Status::Skip,
+            "tls:// targets have no plaintext protocol to try",
+        ));
+        return;
+    }
     let t = StdInstant::now();
     let deadline = Instant::now() + plan.timeout;
     let outcome = match tcp::connect(addrs, deadline).await {
         Err(e) => Err(IoFailure::Other(format!(
             "plaintext connection not accepted: {e}"
         ))),
-        Ok((mut s, _)) => {
-            resp::command(&mut s, &resp::ping_cmd(), deadline)
+        Ok((mut s, _)) => match plan.target.scheme {
+            Scheme::Postgres => {
+                postgres::plaintext_probe(&mut s, &plan.sql_login(false).user, deadline).await
+            }
+            Scheme::Mysql => mysql::plaintext_probe(&mut s, deadline).await,
+            _ => resp::command(&mut s, &resp::ping_cmd(), deadline)
                 .await
                 .outcome
-        }
+                .map(|r| session::redis_plain_answer(&r)),
+        },
     };
-    checks.push(session::plaintext_refused(
+    steps.push(session::plaintext_refused(
         &PlaintextEvidence {
             outcome,
             ms: ms_since(t),

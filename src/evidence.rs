@@ -62,6 +62,9 @@ pub struct TlsEvidence {
     pub failure: Option<IoFailure>,
     /// Set when a plaintext Redis answered a PING on the same port.
     pub plaintext_redis_reply: Option<String>,
+    /// The server declined TLS inside its own protocol (PostgreSQL `N`, MySQL without
+    /// CLIENT_SSL), in words.
+    pub starttls_refusal: Option<String>,
     pub ms: f64,
 }
 
@@ -97,7 +100,7 @@ pub struct AppEvidence {
 /// A plaintext probe of the same host:port.
 #[derive(Debug, Clone)]
 pub struct PlaintextEvidence {
-    pub outcome: Result<Reply, IoFailure>,
+    pub outcome: Result<PlainSqlAnswer, IoFailure>,
     pub ms: f64,
 }
 
@@ -156,12 +159,16 @@ pub struct SqlEvidence {
     pub failure: Option<IoFailure>,
 }
 
-/// What a SQL server said to a plaintext (non-TLS) attempt.
+/// What a server said to a plaintext (non-TLS) attempt (Redis PING, SQL startup or login).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlainSqlAnswer {
-    /// It refused: its words (e.g. `no pg_hba.conf entry ... no encryption`, MySQL 3159,
-    /// MariaDB 1045 under require_secure_transport).
+    /// It refused the plaintext attempt in so many words: its words (e.g. PostgreSQL's
+    /// `no pg_hba.conf entry ... no encryption`, MySQL 3159 insecure transport).
     Refused(String),
-    /// It went on with the plaintext session (asked for a password, or logged the dummy user in).
+    /// It went on with the plaintext session (answered PING, asked for a password, or
+    /// logged the dummy user in).
     Served(String),
+    /// Its answer does not tell: MariaDB and MySQL answer an unknown user with 1045
+    /// whether or not `require_secure_transport` is on.
+    Inconclusive(String),
 }

@@ -441,11 +441,14 @@ fn resolve_target(
     let protocol = match spanned_enum(&t.protocol, &d.protocol) {
         Some(s) => Some(match s.get_ref().as_str() {
             "redis" => Protocol::Redis,
+            "postgres" | "postgresql" => Protocol::Postgres,
+            "mysql" => Protocol::Mysql,
+            "tls" => Protocol::Tls,
             other => {
                 return Err(ctx.err(
                     s.span().start,
                     "protocol",
-                    format!("{other:?}: expected \"redis\""),
+                    format!("{other:?}: expected \"redis\", \"postgres\", \"mysql\" or \"tls\""),
                 ))
             }
         }),

@@ -15,7 +15,7 @@ use crate::cli::{ExpectPlaintext, TlsVersion, VerifyArgs};
 use crate::clock::UnixSeconds;
 use crate::error::InputError;
 use crate::pki::pem;
-use crate::target::{self, Host, Secret, Target};
+use crate::target::{self, Host, Scheme, Secret, Target};
 
 /// The one crypto provider tlsprobe uses (ring: no first-use RNG stall, see README).
 pub fn provider() -> Arc<CryptoProvider> {
@@ -247,7 +247,25 @@ pub fn verify_plan(
     env_password: Option<String>,
     trust_cache: Option<Arc<TrustStore>>,
 ) -> Result<VerifyPlan, InputError> {
-    let target = target::parse(&args.target)?;
+    let mut target = target::parse(&args.target)?;
+    if let Some(p) = args.protocol {
+        if target.explicit_scheme {
+            let wanted = protocol_scheme(p);
+            if wanted != target.scheme
+                && !(wanted == Scheme::Rediss && target.scheme == Scheme::Redis)
+            {
+                return Err(InputError::new(
+                    "--protocol",
+                    format!(
+                        "conflicts with the {}:// target; --protocol is for host:port targets",
+                        target.scheme.name()
+                    ),
+                ));
+            }
+        } else {
+            target.scheme = protocol_scheme(p);
+        }
+    }
     let provider = provider();
     let trust = match trust_cache {
         Some(t) => t,
@@ -286,7 +304,7 @@ pub fn verify_plan(
             .or_else(|| env_password.filter(|p| !p.is_empty()).map(Secret::new)),
     };
     let user = args.user.clone().or_else(|| target.user.clone());
-    if user.is_some() && password.is_none() {
+    if user.is_some() && password.is_none() && !target.scheme.is_sql() {
         return Err(InputError::new(
             "--user",
             "a user name needs a password (URL, --pass-file or REDISCLI_AUTH)",
@@ -321,6 +339,39 @@ pub fn verify_plan(
         interval: args.interval,
         client_policy,
     })
+}
+
+fn protocol_scheme(p: crate::cli::Protocol) -> Scheme {
+    match p {
+        crate::cli::Protocol::Redis => Scheme::Rediss,
+        crate::cli::Protocol::Postgres => Scheme::Postgres,
+        crate::cli::Protocol::Mysql => Scheme::Mysql,
+        crate::cli::Protocol::Tls => Scheme::Tls,
+    }
+}
+
+impl VerifyPlan {
+    /// The SQL login: the user from `--user` or the URL (default `postgres` / `root`), the
+    /// password, and the database from the URL path.
+    pub fn sql_login(&self, with_password: bool) -> crate::evidence::Login {
+        let default_user = if self.target.scheme == Scheme::Mysql {
+            "root"
+        } else {
+            "postgres"
+        };
+        crate::evidence::Login {
+            user: self
+                .user
+                .clone()
+                .unwrap_or_else(|| default_user.to_string()),
+            password: if with_password {
+                self.password.clone()
+            } else {
+                None
+            },
+            database: self.target.db.clone(),
+        }
+    }
 }
 
 fn server_name(s: &str) -> Result<ServerName<'static>, String> {

@@ -36,15 +36,42 @@ pub enum Scheme {
     Rediss,
     /// `redis://`: plaintext RESP.
     Redis,
+    /// `postgres://`, `postgresql://`: SSLRequest, TLS, then the PostgreSQL protocol.
+    Postgres,
+    /// `mysql://`: greeting, SSL request, TLS, then the MySQL protocol.
+    Mysql,
+    /// `tls://`: TLS only, no application protocol.
+    Tls,
 }
 
 impl Scheme {
+    /// Whether the connection is (or becomes) TLS.
     pub fn uses_tls(self) -> bool {
-        matches!(self, Scheme::Rediss)
+        !matches!(self, Scheme::Redis)
     }
 
-    pub fn default_port(self) -> u16 {
-        6379
+    pub fn default_port(self) -> Option<u16> {
+        match self {
+            Scheme::Rediss | Scheme::Redis => Some(6379),
+            Scheme::Postgres => Some(5432),
+            Scheme::Mysql => Some(3306),
+            Scheme::Tls => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Rediss => "rediss",
+            Scheme::Redis => "redis",
+            Scheme::Postgres => "postgres",
+            Scheme::Mysql => "mysql",
+            Scheme::Tls => "tls",
+        }
+    }
+
+    /// Whether the application protocol is SQL (PostgreSQL or MySQL).
+    pub fn is_sql(self) -> bool {
+        matches!(self, Scheme::Postgres | Scheme::Mysql)
     }
 }
 
@@ -73,23 +100,27 @@ pub struct Target {
     pub port: u16,
     pub user: Option<String>,
     pub password: Option<Secret>,
-    pub db: Option<u32>,
+    /// Redis database number, or the SQL database name.
+    pub db: Option<String>,
+    /// The scheme was given (`rediss://...`) rather than implied by `host:port`.
+    pub explicit_scheme: bool,
 }
 
 impl Target {
     /// The target as shown in reports: never with the password.
     pub fn display(&self) -> String {
-        let scheme = match self.scheme {
-            Scheme::Rediss => "rediss",
-            Scheme::Redis => "redis",
-        };
+        let scheme = self.scheme.name();
         let auth = match (&self.user, &self.password) {
             (Some(u), Some(_)) => format!("{u}:***@"),
             (Some(u), None) => format!("{u}@"),
             (None, Some(_)) => ":***@".to_string(),
             (None, None) => String::new(),
         };
-        let db = self.db.map(|d| format!("/{d}")).unwrap_or_default();
+        let db = self
+            .db
+            .as_ref()
+            .map(|d| format!("/{d}"))
+            .unwrap_or_default();
         format!("{scheme}://{auth}{}:{}{db}", self.host, self.port)
     }
 
@@ -111,9 +142,12 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
             let scheme = match sch.to_ascii_lowercase().as_str() {
                 "rediss" => Scheme::Rediss,
                 "redis" => Scheme::Redis,
+                "postgres" | "postgresql" => Scheme::Postgres,
+                "mysql" => Scheme::Mysql,
+                "tls" => Scheme::Tls,
                 other => {
                     return Err(bad(&format!(
-                        "unsupported scheme {other:?} (expected rediss://, redis:// or host:port)"
+                        "unsupported scheme {other:?} (expected rediss://, redis://, postgres://, mysql://, tls:// or host:port)"
                     )))
                 }
             };
@@ -140,7 +174,9 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
         Some(0) => return Err(bad("port 0 is not a valid port")),
         Some(p) => p,
         None if !s.contains("://") => return Err(bad("no port: expected host:port")),
-        None => scheme.default_port(),
+        None => scheme
+            .default_port()
+            .ok_or_else(|| bad("no port: tls:// targets need host:port"))?,
     };
     let decode = |v: &str| {
         percent_encoding::percent_decode_str(v)
@@ -153,10 +189,14 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
     let db = if path.is_empty() {
         None
     } else {
-        Some(
-            path.parse::<u32>()
-                .map_err(|_| bad(&format!("database {path:?} is not a number")))?,
-        )
+        let name = decode(path);
+        match scheme {
+            Scheme::Redis | Scheme::Rediss if name.parse::<u32>().is_err() => {
+                return Err(bad(&format!("database {path:?} is not a number")))
+            }
+            Scheme::Tls => return Err(bad("tls:// targets have no database path")),
+            _ => Some(name),
+        }
     };
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("query strings and fragments are not supported"));
@@ -168,6 +208,7 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
         user,
         password,
         db,
+        explicit_scheme: s.contains("://"),
     })
 }
 
@@ -196,7 +237,7 @@ mod tests {
         assert_eq!(t.port, 12000);
         assert_eq!(t.user.as_deref(), Some("alice"));
         assert_eq!(t.password.as_ref().map(Secret::expose), Some("s3cr@t"));
-        assert_eq!(t.db, Some(3));
+        assert_eq!(t.db.as_deref(), Some("3"));
         assert_eq!(t.display(), "rediss://alice:***@db.example.com:12000/3");
 
         let t = parse("127.0.0.1:6380").unwrap();
@@ -210,6 +251,18 @@ mod tests {
 
         let t = parse("[::1]:7000").unwrap();
         assert_eq!(t.port, 7000);
+        assert!(!t.explicit_scheme);
+
+        let t = parse("postgresql://app@db.example.com/app").unwrap();
+        assert_eq!(
+            (t.scheme, t.port, t.db.as_deref()),
+            (Scheme::Postgres, 5432, Some("app"))
+        );
+        let t = parse("mysql://root@127.0.0.1").unwrap();
+        assert_eq!((t.scheme, t.port), (Scheme::Mysql, 3306));
+        let t = parse("tls://proxy:9443").unwrap();
+        assert_eq!((t.scheme, t.port), (Scheme::Tls, 9443));
+        assert!(parse("tls://proxy").is_err());
     }
 
     #[test]

@@ -132,12 +132,14 @@ pub fn judge(
     }
 
     if policy.require_plaintext_refused {
-        if let Some(c) = r
-            .checks
-            .iter()
-            .find(|c| c.check == "plaintext-refused" && c.status == Status::Fail)
-        {
-            push("plaintext-allowed", Severity::Error, c.message.clone());
+        match r.checks.iter().find(|c| c.check == "plaintext-refused") {
+            Some(c) if c.status == Status::Fail => {
+                push("plaintext-allowed", Severity::Error, c.message.clone())
+            }
+            Some(c) if c.status == Status::Warn => {
+                push("plaintext-allowed", Severity::Warn, c.message.clone())
+            }
+            _ => {}
         }
     }
     if let Some(probe) = without_client_cert {

@@ -1,7 +1,10 @@
 //! The connection judged: `tls-handshake`, `client-cert`, `auth`, `ping`, `plaintext-refused`.
 
 use crate::cli::ExpectPlaintext;
-use crate::evidence::{AppEvidence, Exchange, IoFailure, PlaintextEvidence, Reply, TlsEvidence};
+use crate::evidence::{
+    AppEvidence, Exchange, IoFailure, PlainSqlAnswer, PlaintextEvidence, Reply, SqlEvidence,
+    TlsEvidence,
+};
 use crate::finding::{Check, Status};
 
 /// Alerts a server sends when it rejects (or wants) a client certificate.
@@ -30,18 +33,21 @@ pub fn is_client_cert_rejection(f: &IoFailure, tls: &TlsEvidence) -> bool {
     }
 }
 
-/// The first failure of the application round trip, if it was the client-cert rejection.
-pub fn app_rejection<'a>(app: &'a AppEvidence, tls: &TlsEvidence) -> Option<&'a IoFailure> {
-    let first = [&app.auth, &app.select, &app.ping]
-        .into_iter()
-        .flatten()
-        .find_map(|x| x.outcome.as_ref().err())?;
-    is_client_cert_rejection(first, tls).then_some(first)
+/// A step that could not run because the server rejected the client certificate.
+pub fn closed_by_rejection(step: &'static str) -> Check {
+    Check::new(
+        step,
+        Status::Skip,
+        "connection closed by the server's client-certificate rejection (see client-cert)",
+    )
 }
 
 /// `tls-handshake`.
 pub fn tls_handshake(tls: &TlsEvidence) -> Check {
     let ms = tls.ms;
+    if let Some(why) = &tls.starttls_refusal {
+        return Check::new("tls-handshake", Status::Fail, why.clone()).with_ms(ms);
+    }
     if let Some(reply) = &tls.plaintext_redis_reply {
         return Check::new(
             "tls-handshake",
@@ -89,13 +95,73 @@ pub struct ClientSummary {
     pub needs_issuer: bool,
 }
 
+/// The application round trip reduced to what the client-certificate judgement needs.
+#[derive(Debug, Clone, Default)]
+pub struct RoundTrip {
+    /// The first I/O failure after the handshake (a TLS alert here is a TLS 1.3 rejection).
+    pub first_failure: Option<IoFailure>,
+    /// The server answered something at the application level over TLS.
+    pub completed: bool,
+    /// The server refused the connection in its own protocol for want of a certificate.
+    pub cert_refusal: Option<String>,
+}
+
+impl RoundTrip {
+    /// From a Redis exchange.
+    pub fn from_redis(app: &AppEvidence) -> Self {
+        let first_failure = [&app.auth, &app.select, &app.ping]
+            .into_iter()
+            .flatten()
+            .find_map(|x| x.outcome.as_ref().err())
+            .cloned();
+        let completed = [&app.auth, &app.select, &app.ping]
+            .into_iter()
+            .flatten()
+            .any(|x| x.outcome.is_ok());
+        RoundTrip {
+            first_failure,
+            completed,
+            cert_refusal: None,
+        }
+    }
+
+    /// From a SQL session.
+    pub fn from_sql(sql: &SqlEvidence) -> Self {
+        let cert_refusal = sql
+            .refused
+            .as_ref()
+            .filter(|e| is_cert_refusal(&e.message))
+            .map(|e| e.quote());
+        let completed = sql.auth.is_some()
+            || sql.query.is_some()
+            || sql.auth_method.is_some()
+            || sql.refused.is_some();
+        RoundTrip {
+            first_failure: sql.failure.clone(),
+            completed,
+            cert_refusal,
+        }
+    }
+}
+
+/// PostgreSQL and MySQL word their client-certificate refusals like this.
+fn is_cert_refusal(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("certificate")
+        && (m.contains("requires") || m.contains("valid") || m.contains("verify"))
+}
+
 /// `client-cert`.
-pub fn client_cert(tls: &TlsEvidence, app: &AppEvidence, client: Option<&ClientSummary>) -> Check {
+pub fn client_cert(tls: &TlsEvidence, rt: &RoundTrip, client: Option<&ClientSummary>) -> Check {
     let handshake_rejection = tls
         .failure
         .as_ref()
         .filter(|f| is_client_cert_rejection(f, tls));
-    let rejection = handshake_rejection.or_else(|| app_rejection(app, tls));
+    let after = rt
+        .first_failure
+        .as_ref()
+        .filter(|f| is_client_cert_rejection(f, tls));
+    let rejection = handshake_rejection.or(after);
     let cas = if tls.record.acceptable_ca_names.is_empty() {
         String::new()
     } else {
@@ -104,6 +170,13 @@ pub fn client_cert(tls: &TlsEvidence, app: &AppEvidence, client: Option<&ClientS
             tls.record.acceptable_ca_names.join("; ")
         )
     };
+    if let Some(words) = &rt.cert_refusal {
+        let msg = match client {
+            None => format!("the server requires a client certificate and none was given: {words}\nhint: pass --cert and --key{cas}"),
+            Some(c) => format!("the server refused the client certificate {} (issued by {}): {words}{cas}", c.subject, c.issuer),
+        };
+        return Check::new("client-cert", Status::Fail, msg);
+    }
     if let Some(f) = rejection {
         let when = if handshake_rejection.is_some() {
             "during the handshake"
@@ -121,12 +194,7 @@ pub fn client_cert(tls: &TlsEvidence, app: &AppEvidence, client: Option<&ClientS
                 } else {
                     ""
                 };
-                format!(
-                    "the server rejected the client certificate {} (issued by {}) {when} ({}){hint}{cas}",
-                    c.subject,
-                    c.issuer,
-                    f.describe()
-                )
+                format!("the server rejected the client certificate {} (issued by {}) {when} ({}){hint}{cas}", c.subject, c.issuer, f.describe())
             }
         };
         return Check::new("client-cert", Status::Fail, msg);
@@ -134,8 +202,6 @@ pub fn client_cert(tls: &TlsEvidence, app: &AppEvidence, client: Option<&ClientS
     if tls.failure.is_some() {
         return Check::new("client-cert", Status::Skip, "handshake did not complete");
     }
-    let completed = app.ping.as_ref().is_some_and(|p| p.outcome.is_ok())
-        || app.auth.as_ref().is_some_and(|a| a.outcome.is_ok());
     match (tls.record.client_cert_requested, client) {
         (false, None) => Check::new("client-cert", Status::Pass, "the server did not ask for a client certificate"),
         (false, Some(_)) => Check::new(
@@ -143,13 +209,143 @@ pub fn client_cert(tls: &TlsEvidence, app: &AppEvidence, client: Option<&ClientS
             Status::Warn,
             "the server did not ask for a client certificate, so --cert was not sent: mutual TLS is not enforced on this endpoint",
         ),
-        (true, Some(c)) if completed => Check::new("client-cert", Status::Pass, format!("the server asked for a client certificate and accepted {}", c.subject)),
-        (true, None) if completed => Check::new(
+        (true, Some(c)) if rt.completed => Check::new("client-cert", Status::Pass, format!("the server asked for a client certificate and accepted {}", c.subject)),
+        (true, None) if rt.completed => Check::new(
             "client-cert",
             Status::Pass,
             format!("the server asked for a client certificate optionally: none was sent and it served the connection{cas}"),
         ),
         (true, _) => Check::new("client-cert", Status::Skip, "the server asked for a client certificate; no round trip completed to prove it was accepted"),
+    }
+}
+
+/// `auth` for a SQL session.
+pub fn sql_auth(
+    sql: &SqlEvidence,
+    tls: &TlsEvidence,
+    withheld: Option<&str>,
+    had_password: bool,
+) -> Check {
+    let rt = RoundTrip::from_sql(sql);
+    if let Some(why) = withheld {
+        return Check::new("auth", Status::Skip, why.to_string());
+    }
+    if rt.cert_refusal.is_some()
+        || sql
+            .failure
+            .as_ref()
+            .is_some_and(|f| is_client_cert_rejection(f, tls))
+    {
+        return Check::new(
+            "auth",
+            Status::Skip,
+            "the server refused the connection for its client-certificate rule (see client-cert)",
+        );
+    }
+    let method = sql
+        .auth_method
+        .as_deref()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
+    match (&sql.auth, &sql.refused) {
+        (Some(Ok(())), _) => {
+            Check::new("auth", Status::Pass, format!("logged in{method}")).with_ms(sql.auth_ms)
+        }
+        (Some(Err(e)), _) => {
+            let hint = if e.code == "28P01" && tls.record.client_cert_sent {
+                "\nhint: under clientcert=verify-full PostgreSQL also answers this when the client certificate's CN does not match the user name"
+            } else {
+                ""
+            };
+            Check::new(
+                "auth",
+                Status::Fail,
+                format!("login refused: {}{hint}", e.quote()),
+            )
+            .with_ms(sql.auth_ms)
+        }
+        (None, Some(e)) => Check::new(
+            "auth",
+            Status::Fail,
+            format!("the server refused the connection: {}", e.quote()),
+        )
+        .with_ms(sql.auth_ms),
+        (None, None) => match &sql.failure {
+            Some(f) => Check::new(
+                "auth",
+                Status::Fail,
+                format!(
+                    "no answer: {} (last step reached: {})",
+                    f.describe(),
+                    sql.reached
+                ),
+            ),
+            None if !had_password => Check::new(
+                "auth",
+                Status::Skip,
+                format!(
+                    "no credentials given{}",
+                    sql.auth_method
+                        .as_deref()
+                        .map(|m| format!("; the server asks for {m}"))
+                        .unwrap_or_default()
+                ),
+            ),
+            None => Check::new(
+                "auth",
+                Status::Skip,
+                format!("not reached (last step reached: {})", sql.reached),
+            ),
+        },
+    }
+}
+
+/// `ping` for a SQL session: `SELECT 1`, or how far the protocol went without a login.
+pub fn sql_ping(sql: &SqlEvidence, tls: &TlsEvidence) -> Check {
+    if let Some(f) = &sql.failure {
+        if is_client_cert_rejection(f, tls) {
+            return closed_by_rejection("ping");
+        }
+        if sql.query.is_none() {
+            return Check::new(
+                "ping",
+                Status::Fail,
+                format!(
+                    "no reply: {} (last step reached: {})",
+                    f.describe(),
+                    sql.reached
+                ),
+            );
+        }
+    }
+    match &sql.query {
+        Some(Ok(v)) => {
+            Check::new("ping", Status::Pass, format!("SELECT 1 answered {v}")).with_ms(sql.query_ms)
+        }
+        Some(Err(e)) => Check::new(
+            "ping",
+            Status::Fail,
+            format!("SELECT 1 failed: {}", e.quote()),
+        )
+        .with_ms(sql.query_ms),
+        None if sql.refused.is_some() || matches!(sql.auth, Some(Err(_))) => Check::new(
+            "ping",
+            Status::Skip,
+            "not reached: the login was refused (see auth)",
+        ),
+        None if sql.auth.is_none() && !sql.reached.is_empty() => Check::new(
+            "ping",
+            Status::Pass,
+            format!(
+                "the server answered over TLS; without credentials the session stopped at: {}",
+                sql.reached
+            ),
+        ),
+        None => Check::new(
+            "ping",
+            Status::Skip,
+            format!("not reached (last step reached: {})", sql.reached),
+        ),
     }
 }
 
@@ -190,12 +386,7 @@ pub fn auth(app: &AppEvidence, tls: &TlsEvidence, had_credentials: bool) -> Chec
         Some(Exchange {
             outcome: Err(f),
             ms,
-        }) if is_client_cert_rejection(f, tls) => Check::new(
-            "auth",
-            Status::Skip,
-            "connection closed by the server's client-certificate rejection (see client-cert)",
-        )
-        .with_ms(*ms),
+        }) if is_client_cert_rejection(f, tls) => closed_by_rejection("auth").with_ms(*ms),
         Some(Exchange {
             outcome: Err(f),
             ms,
@@ -259,12 +450,7 @@ pub fn ping(app: &AppEvidence, tls: &TlsEvidence) -> Check {
         Some(Exchange {
             outcome: Err(f),
             ms,
-        }) if is_client_cert_rejection(f, tls) => Check::new(
-            "ping",
-            Status::Skip,
-            "connection closed by the server's client-certificate rejection (see client-cert)",
-        )
-        .with_ms(*ms),
+        }) if is_client_cert_rejection(f, tls) => closed_by_rejection("ping").with_ms(*ms),
         Some(Exchange {
             outcome: Err(f),
             ms,
@@ -277,34 +463,48 @@ pub fn ping(app: &AppEvidence, tls: &TlsEvidence) -> Check {
     }
 }
 
-/// `plaintext-refused`: a plaintext PING to the same port must (or may) not be served.
+/// `plaintext-refused`: a plaintext attempt on the same port must (or may) not be served.
 pub fn plaintext_refused(ev: &PlaintextEvidence, expect: ExpectPlaintext) -> Check {
-    let served = match &ev.outcome {
-        Ok(Reply::Ok(s)) => Some(format!("+{s}")),
-        Ok(r) if is_noauth(r) => Some(format!("{} (the plaintext command was read)", quote(r))),
-        _ => None,
-    };
-    let refused_how = match &ev.outcome {
-        Ok(r) => quote(r),
-        Err(IoFailure::Timeout) => "no answer before the deadline".into(),
-        Err(f) => f.describe(),
+    let (served, words) = match &ev.outcome {
+        Ok(PlainSqlAnswer::Served(w)) => (true, w.clone()),
+        Ok(PlainSqlAnswer::Refused(w)) => (false, w.clone()),
+        Ok(PlainSqlAnswer::Inconclusive(w)) => {
+            let msg = format!(
+                "cannot tell from outside: {w}; the server answers a plaintext login for an unknown user the same way whether or not it requires TLS\nhint: check `SHOW GLOBAL VARIABLES LIKE 'require_secure_transport'` on the server"
+            );
+            return Check::new("plaintext-refused", Status::Warn, msg).with_ms(ev.ms);
+        }
+        Err(IoFailure::Timeout) => (false, "no answer before the deadline".into()),
+        Err(f) => (false, f.describe()),
     };
     let (status, msg) = match (expect, served) {
-        (ExpectPlaintext::Refused, None) => (
-            Status::Pass,
-            format!("plaintext PING not served: {refused_how}"),
-        ),
-        (ExpectPlaintext::Refused, Some(r)) => (
-            Status::Fail,
-            format!("plaintext PING was served ({r}): TLS is not enforced on this port"),
-        ),
-        (ExpectPlaintext::Allowed, Some(r)) => {
-            (Status::Pass, format!("plaintext allowed as expected ({r})"))
+        (ExpectPlaintext::Refused, false) => {
+            (Status::Pass, format!("plaintext not served: {words}"))
         }
-        (ExpectPlaintext::Allowed, None) => (
+        (ExpectPlaintext::Refused, true) => (
             Status::Fail,
-            format!("plaintext was expected to be allowed, but: {refused_how}"),
+            format!("plaintext was served ({words}): TLS is not enforced on this port"),
+        ),
+        (ExpectPlaintext::Allowed, true) => (
+            Status::Pass,
+            format!("plaintext allowed as expected ({words})"),
+        ),
+        (ExpectPlaintext::Allowed, false) => (
+            Status::Fail,
+            format!("plaintext was expected to be allowed, but: {words}"),
         ),
     };
     Check::new("plaintext-refused", status, msg).with_ms(ev.ms)
+}
+
+/// Classifies a Redis reply to a plaintext PING: PONG, or NOAUTH (the command was read),
+/// means served; any other reply is the server's refusal.
+pub fn redis_plain_answer(reply: &Reply) -> PlainSqlAnswer {
+    match reply {
+        Reply::Ok(s) => PlainSqlAnswer::Served(format!("+{s}")),
+        r if is_noauth(r) => {
+            PlainSqlAnswer::Served(format!("{} (the plaintext command was read)", quote(r)))
+        }
+        r => PlainSqlAnswer::Refused(quote(r)),
+    }
 }

@@ -20,20 +20,18 @@ pub mod config;
 pub mod judge;
 pub mod subject;
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 
-use crate::cli::{ClientRuleArgs, Format, MtlsArgs, Validation};
-use crate::clock::{self, rfc3339, UnixSeconds};
+use crate::cli::{ClientRuleArgs, MtlsArgs, Validation};
+use crate::clock::{rfc3339, UnixSeconds};
 use crate::error::InputError;
-use crate::finding::{exit, Check, Finding, Severity, Status};
+use crate::finding::{Check, Finding, Severity, Status};
 use crate::pki::{describe, pem};
 use crate::plan::read_cert_file;
 use crate::report::mtls::{MtlsReport, PolicyInfo, TrustedInfo};
-use crate::report::Style;
 
 pub use judge::TrustedCert;
 use subject::AuthorizedSubject;
@@ -355,28 +353,4 @@ pub fn report(args: &MtlsArgs, now: UnixSeconds) -> Result<MtlsReport, InputErro
         chain: d.chain,
         anchor: d.anchor,
     })
-}
-
-/// `tlsprobe mtls`.
-pub fn run(args: &MtlsArgs) -> u8 {
-    let now = args.at.unwrap_or_else(clock::now);
-    let report = match report(args, now) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INPUT;
-        }
-    };
-    let text = match args.format {
-        Format::Json => crate::report::json::render(&report),
-        Format::Human => crate::report::mtls::human(&report, Style::for_stdout()),
-    };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    if report.accepted {
-        exit::PASS
-    } else {
-        exit::FAIL
-    }
 }

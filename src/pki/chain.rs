@@ -11,7 +11,6 @@
 //! published no CRL among the files is an error (webpki's default, like `-crl_check_all`).
 
 use std::cell::Cell;
-use std::io::Write;
 use std::path::Path;
 
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
@@ -20,15 +19,14 @@ use webpki::{
     OwnedCertRevocationList, RevocationOptionsBuilder, VerifiedPath,
 };
 
-use crate::cli::{ChainArgs, Format, Purpose};
-use crate::clock::{self, rfc3339, UnixSeconds};
+use crate::cli::{ChainArgs, Purpose};
+use crate::clock::{rfc3339, UnixSeconds};
 use crate::error::InputError;
-use crate::finding::{exit, Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::pki::describe::{self, CertInfo, Role};
 use crate::pki::pem;
 use crate::plan::{read_cert_file, TrustStore};
 use crate::report::chain::{ChainError, ChainReport, PathAnchor, PathEntry};
-use crate::report::Style;
 
 /// The verification time as rustls-pki-types wants it (times before 1970 clamp to the epoch).
 pub fn unix_time(t: UnixSeconds) -> UnixTime {
@@ -1011,28 +1009,4 @@ pub fn report(args: &ChainArgs, now: UnixSeconds) -> Result<ChainReport, InputEr
         now,
     };
     Ok(validate(&input, &opts))
-}
-
-/// `tlsprobe chain`.
-pub fn run(args: &ChainArgs) -> u8 {
-    let now = args.at.unwrap_or_else(clock::now);
-    let report = match report(args, now) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INPUT;
-        }
-    };
-    let text = match args.format {
-        Format::Json => crate::report::json::render(&report),
-        Format::Human => crate::report::chain::human(&report, Style::for_stdout()),
-    };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    if report.valid {
-        exit::PASS
-    } else {
-        exit::FAIL
-    }
 }
