@@ -229,18 +229,31 @@ fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> InputError {
 
 /// Loads an inventory; `policy_file` (from `--policy`) replaces its `[policy]`.
 pub fn load(path: &Path, policy_file: Option<&Path>) -> Result<Inventory, InputError> {
-    let file = path.display().to_string();
     let text = read_text(path)?;
-    let raw: RawInventory = toml::from_str(&text).map_err(|e| toml_error(&file, &text, &e))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let policy = policy_file.map(load_policy).transpose()?;
+    parse_str(&path.display().to_string(), &text, &dir, policy)
+}
+
+/// Parses inventory text named `file`, resolving relative paths against `dir`; `policy`
+/// (from `--policy`) replaces its `[policy]`. Reads the certificate files it names.
+pub fn parse_str(
+    file: &str,
+    text: &str,
+    dir: &Path,
+    policy: Option<Policy>,
+) -> Result<Inventory, InputError> {
+    let file = file.to_string();
+    let text = text.to_string();
+    let raw: RawInventory = toml::from_str(&text).map_err(|e| toml_error(&file, &text, &e))?;
     let ctx = Ctx {
         file: &file,
         text: &text,
-        dir,
+        dir: dir.to_path_buf(),
     };
 
-    let policy = match policy_file {
-        Some(p) => load_policy(p)?,
+    let policy = match policy {
+        Some(p) => p,
         None => resolve_policy(&ctx, raw.policy.unwrap_or_default())?,
     };
     if raw.target.is_empty() && raw.bundle.is_empty() {
