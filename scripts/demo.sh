@@ -27,10 +27,12 @@ for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && brea
 
 printf 'demo-password\n' > "$work/pass"
 chmod 600 "$work/pass"
+# A fresh clone checks keys out world-readable; tlsprobe warns about that, as ssh does.
+install -m 600 testdata/client.key "$work/client.key"
 
 echo
 echo "== tlsprobe verify (whole bundle, client certificate, password): expected PASS"
-"$bin" verify --cacert testdata/redis_ca.pem --cert testdata/client-chain.pem --key testdata/client.key \
+"$bin" verify --cacert testdata/redis_ca.pem --cert testdata/client-chain.pem --key "$work/client.key" \
   --pass-file "$work/pass" --expect-plaintext refused "rediss://localhost:$port"
 echo "exit code: $?"
 
@@ -38,7 +40,7 @@ echo
 echo "== tlsprobe verify with only the first certificate of the bundle: expected FAIL"
 awk '/BEGIN CERT/{n++} n==1' testdata/redis_ca.pem > "$work/first-only.pem"
 set +e
-"$bin" verify --cacert "$work/first-only.pem" --cert testdata/client-chain.pem --key testdata/client.key \
+"$bin" verify --cacert "$work/first-only.pem" --cert testdata/client-chain.pem --key "$work/client.key" \
   --pass-file "$work/pass" "rediss://localhost:$port"
 code=$?
 set -e

@@ -190,6 +190,9 @@ pub fn verify(args: &VerifyArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return input_error(&e),
     };
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -33,6 +33,9 @@ pub fn run(args: &AuditArgs) -> u8 {
 
 fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
     let inv = inventory::load(&args.inventory, args.policy.as_deref())?;
+    for w in &inv.warnings {
+        eprintln!("warning: {w}");
+    }
     let mut sinks = open_sinks(args)?;
     let meta = AuditMeta::new(&inv, args.at);
     for s in sinks.iter_mut() {

@@ -148,6 +148,8 @@ pub struct BundleSpec {
 #[derive(Debug, Clone)]
 pub struct Inventory {
     pub path: String,
+    /// Warnings about the inputs (secret files readable by other users), each once.
+    pub warnings: Vec<String>,
     pub targets: Vec<TargetSpec>,
     pub bundles: Vec<BundleSpec>,
     pub policy: Policy,
@@ -281,12 +283,19 @@ pub fn parse_str(
 
     let mut trust_cache: HashMap<Vec<PathBuf>, Arc<TrustStore>> = HashMap::new();
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let mut warned: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut targets = Vec::with_capacity(raw.target.len());
     for (n, t) in raw.target.into_iter().enumerate() {
         let start = t.span().start;
         let t = t.into_inner();
         refuse_inline_passwords(&ctx, &t)?;
         let spec = resolve_target(&ctx, start, n, t, &defaults, &policy, &mut trust_cache)?;
+        for w in &spec.plan.warnings {
+            if warned.insert(w.clone()) {
+                warnings.push(format!("{}:{}: {w}", file, line_of(&text, start)));
+            }
+        }
         if let Some(prev) = seen_ids.insert(spec.id.clone(), line_of(&text, start)) {
             return Err(ctx.err(
                 start,
@@ -306,6 +315,7 @@ pub fn parse_str(
         });
     }
     Ok(Inventory {
+        warnings,
         path: file,
         targets,
         bundles,

@@ -215,6 +215,9 @@ fn short_rustls_error(e: &rustls::Error) -> String {
 /// Everything `verify` needs for one target.
 #[derive(Debug, Clone)]
 pub struct VerifyPlan {
+    /// Warnings about the inputs (files with secrets readable by other users), printed on
+    /// stderr by the caller; never fatal.
+    pub warnings: Vec<String>,
     pub target: Target,
     pub trust: Arc<TrustStore>,
     pub client: Option<ClientIdentity>,
@@ -296,6 +299,23 @@ pub fn verify_plan(
             Host::Ip(_) => None,
         },
     };
+    let mut warnings = Vec::new();
+    let secret_files = [
+        (
+            "--key",
+            args.key.as_deref().or(if args.key.is_none() {
+                args.cert.as_deref()
+            } else {
+                None
+            }),
+        ),
+        ("--pass-file", args.pass_file.as_deref()),
+    ];
+    for (flag, path) in secret_files {
+        if let Some(w) = path.and_then(|p| readable_by_others(flag, p)) {
+            warnings.push(w);
+        }
+    }
     let password = match &args.pass_file {
         Some(p) => Some(read_password_file(p)?),
         None => target
@@ -338,6 +358,7 @@ pub fn verify_plan(
         wait: args.wait,
         interval: args.interval,
         client_policy,
+        warnings,
     })
 }
 
@@ -377,6 +398,27 @@ impl VerifyPlan {
 fn server_name(s: &str) -> Result<ServerName<'static>, String> {
     ServerName::try_from(s.to_string())
         .map_err(|_| format!("{s:?} is not a valid DNS name or IP address"))
+}
+
+/// A warning when a file holding a secret can be read by other users (as ssh warns).
+pub fn readable_by_others(flag: &str, path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "{flag} {}: readable by other users (mode {:04o}); restrict it with chmod 600",
+                path.display(),
+                mode & 0o777
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (flag, path);
+        None
+    }
 }
 
 /// Reads a password file: the first line, without its line ending.

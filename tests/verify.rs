@@ -1241,3 +1241,50 @@ fn client_policy_prechecks_the_client_certificate_before_connecting() {
     assert_eq!(status(&v, "client-policy"), "pass");
     assert_eq!(status(&v, "client-cert"), "pass");
 }
+
+#[test]
+fn secret_files_readable_by_others_are_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("client.key");
+    std::fs::copy(testdata("client.key"), &key).unwrap();
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "pw\n").unwrap();
+    let port = free_port().to_string();
+    let url = format!("rediss://localhost:{port}");
+    let run_with = |mode: u32| {
+        for f in [&key, &pass] {
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        run_text(&[
+            "verify",
+            "--cert",
+            &testdata("client-chain.pem"),
+            "--key",
+            key.to_str().unwrap(),
+            "--pass-file",
+            pass.to_str().unwrap(),
+            &url,
+        ])
+    };
+    let open = run_with(0o644);
+    let lines: Vec<&str> = open.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", open.stderr);
+    assert!(
+        lines[0].starts_with("warning: --key ")
+            && lines[0].contains("readable by other users (mode 0644)"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("warning: --pass-file ") && lines[1].contains(pass.to_str().unwrap()),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        open.code, 1,
+        "the warning is not fatal: the run went on to tcp"
+    );
+    let closed = run_with(0o600);
+    assert_eq!(closed.stderr, "", "no warning for 0600");
+}
