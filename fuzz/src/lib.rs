@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{Join, Sink};
 use tokio::runtime::Runtime;
 use tokio::time::Instant;
 
@@ -25,8 +25,13 @@ pub fn runtime() -> &'static Runtime {
 
 /// A peer that sends `data`, then closes; writes succeed and go nowhere. Reads end when the
 /// data does, so no probe can wait on it.
-pub fn peer(data: &[u8]) -> impl AsyncRead + AsyncWrite + Unpin + '_ {
+pub fn peer(data: &[u8]) -> Join<&[u8], Sink> {
     tokio::io::join(data, tokio::io::sink())
+}
+
+/// How many of its bytes `peer` has not sent yet.
+pub fn unsent(peer: &Join<&[u8], Sink>) -> usize {
+    peer.reader().len()
 }
 
 /// A deadline far enough away never to fire: the fake peer's EOF ends every read first.
