@@ -7,10 +7,10 @@
 //! - [`cli`]: clap structs, the raw arguments.
 //! - [`app`]: one function per subcommand; the only module that sees everything.
 //! - [`plan`]: arguments and files resolved into what to do (trust store, client identity, target).
-//! - [`target`]: `host:port`, `rediss://`, `redis://` parsing.
+//! - [`target`]: `host:port`, `rediss://`, `redis://`, `postgres://`, `mysql://`, `tls://` parsing.
 //! - [`pki`]: PEM/DER reading, certificate description, bundle analysis.
 //! - [`connect`]: TCP and TLS with a verifier that records instead of aborting.
-//! - [`probe`]: application round trips (Redis AUTH and PING).
+//! - [`probe`]: application round trips (Redis AUTH and PING; PostgreSQL and MySQL login and SELECT 1).
 //! - [`evidence`]: everything observed about one target, nothing judged.
 //! - [`check`]: pure judgements of evidence at a given time.
 //! - [`audit`]: a fleet of targets verified concurrently, judged against a policy.
