@@ -16,9 +16,18 @@ pub fn now() -> UnixSeconds {
 }
 
 /// Parses `--at`: RFC 3339 (`2024-06-01T00:00:00Z`) or Unix seconds.
+/// The range of `--at`: years 0000 to 9999, as in certificates.
+const TIME_RANGE: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
+
+/// The longest duration accepted (`--timeout`, `--wait`, `--interval`).
+pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 pub fn parse_time(s: &str) -> Result<UnixSeconds, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<i64>() {
+        if !TIME_RANGE.contains(&secs) {
+            return Err(format!("time {secs} is outside the years 0000 to 9999"));
+        }
         return Ok(secs);
     }
     OffsetDateTime::parse(s, &Rfc3339)
@@ -30,6 +39,17 @@ pub fn parse_time(s: &str) -> Result<UnixSeconds, String> {
 
 /// Parses a duration such as `10s`, `500ms`, `2m` (a bare number means seconds).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_any_duration(s)?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "duration {:?} is longer than the 7 days tlsprobe accepts",
+            s.trim()
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_any_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
         if secs.is_finite() && (0.0..1e9).contains(&secs) {
@@ -50,7 +70,7 @@ pub fn rfc3339(t: UnixSeconds) -> String {
 
 /// Whole days from `now` until `t`, rounded toward negative infinity (expired: negative).
 pub fn days_until(t: UnixSeconds, now: UnixSeconds) -> i64 {
-    (t - now).div_euclid(86_400)
+    t.saturating_sub(now).div_euclid(86_400)
 }
 
 #[cfg(test)]
@@ -71,6 +91,10 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("500000000000y").is_err());
+        assert!(parse_duration("8d").is_err());
+        assert!(parse_time("-9223372036854775808").is_err());
+        assert!(parse_time("253402300800").is_err());
     }
 
     #[test]

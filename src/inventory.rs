@@ -195,26 +195,12 @@ impl Ctx<'_> {
 
 fn read_text(path: &Path) -> Result<String, InputError> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| {
-        InputError::new(
-            &name,
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "no such file".to_string()
-            } else {
-                e.to_string()
-            },
-        )
-    })?;
-    if meta.is_dir() {
-        return Err(InputError::new(&name, "is a directory"));
-    }
-    if meta.len() > MAX_INVENTORY_BYTES {
-        return Err(InputError::new(
-            &name,
-            format!("larger than {MAX_INVENTORY_BYTES} bytes"),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, e.to_string()))?;
+    let bytes = crate::files::read_bounded(
+        path,
+        MAX_INVENTORY_BYTES,
+        &name,
+        "an inventory or policy file",
+    )?;
     String::from_utf8(bytes).map_err(|_| InputError::new(&name, "is not UTF-8 text"))
 }
 

@@ -17,6 +17,7 @@
 //! - [`inventory`]: audit inventories and policies (TOML).
 //! - [`engine`]: the connect/evidence/check pipeline for one target, shared by every subcommand.
 //! - [`mtls`]: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
+//! - [`files`]: input files read with a size bound.
 //! - [`finding`]: findings, step results, exit codes.
 //! - [`report`]: renderers, one per format, all fed the same report value.
 
@@ -29,6 +30,7 @@ pub mod connect;
 pub mod engine;
 pub mod error;
 pub mod evidence;
+pub mod files;
 pub mod finding;
 pub mod inventory;
 pub mod mtls;

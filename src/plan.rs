@@ -424,17 +424,7 @@ pub fn readable_by_others(flag: &str, path: &Path) -> Option<String> {
 /// Reads a password file: the first line, without its line ending.
 pub fn read_password_file(path: &Path) -> Result<Secret, InputError> {
     let name = format!("--pass-file {}", path.display());
-    let meta = std::fs::metadata(path).map_err(|e| InputError::new(&name, e.kind().to_string()))?;
-    if meta.is_dir() {
-        return Err(InputError::new(&name, "is a directory"));
-    }
-    if meta.len() > 64 * 1024 {
-        return Err(InputError::new(
-            &name,
-            "larger than 64 KiB: not a password file",
-        ));
-    }
-    let text = std::fs::read(path).map_err(|e| InputError::new(&name, e.kind().to_string()))?;
+    let text = crate::files::read_bounded(path, 64 * 1024, &name, "a password file")?;
     let text = String::from_utf8(text).map_err(|_| InputError::new(&name, "is not UTF-8 text"))?;
     let first = text.lines().next().unwrap_or("");
     if first.is_empty() {

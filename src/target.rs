@@ -212,14 +212,20 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
     })
 }
 
-/// The input with any password in it replaced, for error messages.
+/// The input with any password in it replaced, for error messages: `user:***@host`,
+/// with or without a scheme.
 pub fn redact(input: &str) -> String {
-    if let Some((scheme, rest)) = input.split_once("://") {
-        if let Some(at) = rest.rfind('@') {
-            let (userinfo, host) = rest.split_at(at);
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:***{host}");
-            }
+    let (scheme, rest) = match input.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), input),
+    };
+    // The authority ends at the first '/', '?' or '#'; userinfo is before its last '@'.
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    if let Some(at) = authority.rfind('@') {
+        let userinfo = &authority[..at];
+        if let Some((user, _)) = userinfo.split_once(':') {
+            return format!("{scheme}{user}:***{}", &rest[at..]);
         }
     }
     input.to_string()
@@ -279,7 +285,16 @@ mod tests {
             let e = parse(bad).unwrap_err();
             assert!(!e.to_string().contains("pw@"), "{e}");
         }
-        let e = parse("rediss://u:hunter2@h:1/x").unwrap_err();
-        assert!(!e.to_string().contains("hunter2"), "{e}");
+        for leaky in [
+            "rediss://u:hunter2@h:1/x",
+            "u:hunter2@h",
+            "u:hunter2@h:1/x",
+            "u:hunter2@",
+            "tls://u:hunter2@h",
+        ] {
+            let e = parse(leaky).unwrap_err();
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+        }
+        assert_eq!(redact("a:b@c:1/d@e"), "a:***@c:1/d@e");
     }
 }

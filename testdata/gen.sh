@@ -11,8 +11,8 @@ trap 'rm -rf "$TMP"' EXIT
 # Validity windows (openssl ca -startdate/-enddate format).
 LONG_START=20240101000000Z
 LONG_END=21240101000000Z
-EXPIRED_START=20200101000000Z
-EXPIRED_END=20210101000000Z
+EXPIRED_START=20240101000000Z
+EXPIRED_END=20250101000000Z
 NOTYET_START=21000101000000Z
 NOTYET_END=21010101000000Z
 
@@ -215,6 +215,17 @@ leaf client-expired ec "/CN=redis_user/O=Acme/OU=Ops/OU=Dev" client $EXPIRED_STA
 genkey_ec other-root.key
 selfsign other-root.pem other-root.key "/CN=Other Test Root CA/O=Elsewhere" root_ca $LONG_START $LONG_END
 leaf client-other-ca ec "/CN=redis_user/O=Acme" client $LONG_START $LONG_END other-root.pem other-root.key
+
+# --- an impersonation attempt (regression fixture) -----------------------------
+# A server leaf for localhost signed with a *client* certificate's key, presented with the
+# client certificate, its intermediate, and an expired self-signed "decoy" named like the
+# client certificate. Verification must reject it (a leaf used as an issuer) even though
+# the decoy's date error outranks that error at any single evaluation time.
+leaf forged-server ec "/CN=localhost/O=Mallory" server_localhost $LONG_START $LONG_END client.pem client.key
+genkey_ec "$TMP/decoy.key"
+selfsign decoy-client-subject.pem "$TMP/decoy.key" "/CN=redis_user/O=Acme/OU=Ops/OU=Dev" \
+    root_ca 20000101000000Z 20010101000000Z
+cat client.pem intermediate.pem decoy-client-subject.pem > forged-server-extra-chain.pem
 
 # --- weak crypto ------------------------------------------------------------
 leaf rsa1024 rsa:1024 "/CN=weak.example.com/O=tlsprobe tests" server_weak $LONG_START $LONG_END "${I[@]}"

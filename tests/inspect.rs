@@ -518,7 +518,7 @@ fn expired_certificate() {
     let file = only_file(&v);
     let f = one_finding(file, "expired", "error", 0);
     assert!(
-        f["message"].as_str().unwrap().contains("2021-01-01"),
+        f["message"].as_str().unwrap().contains("2025-01-01"),
         "{f:#}"
     );
     assert!(certs(file)[0]["days_left"].as_i64().unwrap() < 0);

@@ -144,7 +144,7 @@ fn rules_table_on_the_testdata_pki() {
             cert: testdata("client-expired.pem"),
             flags: vec![],
             exit: 1,
-            steps: vec![("chain", "fail", "expired 2021-01-01T00:00:00Z")],
+            steps: vec![("chain", "fail", "expired 2025-01-01T00:00:00Z")],
         },
         Case {
             name: "outdated, allowed",
@@ -840,7 +840,7 @@ fn client_policy_check_table() {
             false,
             "client-expired.pem",
             Status::Fail,
-            &["expired 2021-01-01T00:00:00Z"],
+            &["expired 2025-01-01T00:00:00Z"],
         ),
         (
             rules_args(None, &[]),

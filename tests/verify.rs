@@ -497,13 +497,11 @@ fn expired_server_cert_fails_expiry() {
     let (v, code, _) = verify_json(&["--cacert", &root(), &r.url()]);
     assert_eq!(code, 1, "{v:#}");
     assert_step(&v, "expiry", "fail");
-    assert_msg(&v, "expiry", "expired 2021-01-01");
+    assert_msg(&v, "expiry", "expired 2025-01-01");
     assert_step(&v, "server-name", "pass");
 }
 
-// 9 (trust): the leaf (2020-2021) was signed by the intermediate's key, but the
-// intermediate certificate is valid only from 2024: there is no instant at which the
-// whole chain is valid, so the "retry at a common valid time" in check/trust.rs finds none.
+// 9 (trust): an expired leaf whose chain is otherwise valid fails only expiry.
 #[test]
 fn expired_server_cert_passes_chain_trust() {
     let r = tls_server_with("server-expired-chain.pem", "server-expired.key");
@@ -546,24 +544,20 @@ fn not_yet_valid_server_cert_fails_expiry_not_trust() {
     assert_step(&v, "chain-trust", "pass");
 }
 
-// 9c: the expired leaf (2020-2021) is older than its intermediate (2024-2124), so no
-// `--at` makes the whole chain valid: at 2020-06-01 the leaf is, the intermediate is not.
+// 9c: --at moves the evaluation time: inside the expired leaf's validity it passes.
 #[test]
 fn at_moves_the_evaluation_time_of_expiry() {
     let r = tls_server_with("server-expired-chain.pem", "server-expired.key");
-    let (v, _, _) = verify_json(&[
+    let (v, code, _) = verify_json(&[
         "--cacert",
         &root(),
         "--at",
-        "2020-06-01T00:00:00Z",
+        "2024-06-01T00:00:00Z",
         &r.url(),
     ]);
-    assert_step(&v, "expiry", "fail");
-    // The leaf is valid then: what fails is the intermediate, not yet valid in 2020.
-    assert_msg(&v, "expiry", "not valid before 2024");
-    assert_msg(&v, "expiry", "Intermediate");
-    let m = message(&v, "expiry");
-    assert!(!m.contains("leaf"), "the leaf is valid on 2020-06-01: {m}");
+    assert_eq!(code, 0, "{v:#}");
+    assert_step(&v, "expiry", "pass");
+    assert_step(&v, "chain-trust", "pass");
 }
 
 // 10
@@ -1287,4 +1281,61 @@ fn secret_files_readable_by_others_are_warned_about() {
     );
     let closed = run_with(0o600);
     assert_eq!(closed.stderr, "", "no warning for 0600");
+}
+
+/// Regression (review finding): a server certificate signed with a *client* certificate's
+/// key, presented with that client certificate and an expired decoy named like it, must
+/// fail chain-trust, and the password must never be sent.
+#[test]
+fn a_leaf_signed_by_a_client_certificate_is_not_trusted_and_gets_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let received = dir.path().join("received");
+    let s = OpensslServer::serving(
+        "forged-server.pem",
+        "forged-server.key",
+        "forged-server-extra-chain.pem",
+        &received,
+    );
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, "forged-test-password\n").unwrap();
+    std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let url = format!("rediss://localhost:{}", s.port);
+    let (v, code, _) = verify_json(&[
+        "--timeout",
+        "2s",
+        "--cacert",
+        &testdata("redis_ca.pem"),
+        "--pass-file",
+        pass.to_str().unwrap(),
+        &url,
+    ]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(
+        status(&v, "chain-trust"),
+        "fail",
+        "{}",
+        message(&v, "chain-trust")
+    );
+    assert!(
+        message(&v, "chain-trust").contains("a leaf certificate is used as an issuer"),
+        "{}",
+        message(&v, "chain-trust")
+    );
+    assert_eq!(
+        status(&v, "expiry"),
+        "pass",
+        "only the leaf is judged when the chain is not trusted"
+    );
+    assert_eq!(status(&v, "auth"), "skip");
+    assert!(
+        message(&v, "auth").contains("withheld"),
+        "{}",
+        message(&v, "auth")
+    );
+    drop(s);
+    let got = std::fs::read_to_string(&received).unwrap_or_default();
+    assert!(
+        !got.contains("forged-test-password"),
+        "the password reached the server: {got:?}"
+    );
 }

@@ -129,7 +129,14 @@ pub fn judge_chain(
         chain_trust(&leaf, leaf_der, presented, trust, &chain, now);
     let anchor_check = anchor_check(&trust_check, anchor.as_ref(), trust);
     let name_check = server_name_check(&leaf, expected, chain.first());
-    let expiry_check = expiry_check(&path_ders, now, warn_days);
+    // Without a verified path only the leaf is judged: extra certificates a server sends
+    // (or a decoy) must not take the blame.
+    let judged = if trust_check.status == Status::Pass {
+        &path_ders[..]
+    } else {
+        &path_ders[..1.min(path_ders.len())]
+    };
+    let expiry_check = expiry_check(judged, now, warn_days);
     let trusted = trust_check.status == Status::Pass
         && name_check.status == Status::Pass
         && expiry_check.status != Status::Fail;
@@ -211,34 +218,35 @@ fn chain_trust(
                 break;
             }
         }
-        if matches!(&result, Err(e) if is_time_error(e)) {
-            // No single moment when every certificate is valid (a leaf that expired before
-            // its re-issued intermediate began): judge trust by the signatures alone.
-            if let Some((src_idx, path_ders)) = signature_path(presented, trust) {
-                let s = &trust.sources[src_idx];
-                let anchor = AnchorInfo {
-                    file: s.file.clone(),
-                    index: s.index,
-                    subject: s.subject.clone(),
-                    pinned: false,
-                };
-                let names: Vec<String> = path_ders
-                    .iter()
-                    .filter_map(|d| describe::describe(0, d, now).ok())
-                    .map(|c| c.subject)
-                    .collect();
-                let msg = format!(
-                    "chain leads to {} #{} ({}) by its signatures\npath: {}\n(the certificates were never valid at the same time: dates are judged under expiry)",
-                    s.file,
-                    s.index,
-                    s.subject,
-                    names.join(" <- ")
-                );
-                return (
-                    Check::new("chain-trust", Status::Pass, msg),
-                    Some(anchor),
-                    path_ders,
-                );
+    }
+    if matches!(&result, Err(e) if is_time_error(e)) {
+        // webpki ranks date errors above the others, so one expired certificate with a
+        // matching name hides why the rest of the chain is refused. Ask again without the
+        // certificates that are out of their dates now, for the real reason.
+        let described = if chain.len() == presented.len() {
+            chain.get(1..).unwrap_or(&[])
+        } else {
+            &[]
+        };
+        let current: Vec<CertificateDer<'_>> = intermediates
+            .iter()
+            .zip(described)
+            .filter(|(_, c)| c.raw.not_before <= now && now <= c.raw.not_after)
+            .map(|(d, _)| d.clone())
+            .collect();
+        if current.len() < intermediates.len() {
+            if let Err(e) = leaf.verify_for_usage(
+                algs,
+                &trust.anchors,
+                &current,
+                at(now),
+                KeyUsage::server_auth(),
+                None,
+                None,
+            ) {
+                if !is_time_error(&e) {
+                    result = Err(e);
+                }
             }
         }
     }
@@ -321,7 +329,10 @@ fn is_time_error(e: &webpki::Error) -> bool {
 }
 
 /// Times worth trying when `now` is outside some validity period: the common window of
-/// the presented certificates, then each certificate's own start and end.
+/// the presented certificates, then each certificate's own start and end. Every retry is a
+/// full webpki verification (signatures, CA flags, EKU, constraints) at that time: only
+/// the clock moves, and `expiry` judges the dates at the real evaluation time. There is
+/// deliberately no weaker fallback: a chain never valid at any single time fails.
 fn candidate_times(chain: &[CertInfo]) -> Vec<UnixSeconds> {
     let mut times = Vec::new();
     if let (Some(start), Some(end)) = (
@@ -332,36 +343,11 @@ fn candidate_times(chain: &[CertInfo]) -> Vec<UnixSeconds> {
             times.push(start);
         }
     }
-    for c in chain {
+    // Bounded: a peer that presents a long chain must not buy many path builds.
+    for c in chain.iter().take(8) {
         times.extend([c.raw.not_before, c.raw.not_after]);
     }
     times
-}
-
-/// A path from the leaf to a file anchor by issuer names and signatures only (no dates).
-/// Returns the index of the anchor in the trust store and the path's DER, leaf first.
-fn signature_path(
-    presented: &[CertificateDer<'_>],
-    trust: &TrustStore,
-) -> Option<(usize, Vec<Vec<u8>>)> {
-    let mut path: Vec<Vec<u8>> = vec![presented.first()?.to_vec()];
-    for _ in 0..8 {
-        let current = path.last()?.clone();
-        if let Some(i) = trust.sources.iter().position(|s| {
-            s.der.as_ref().is_some_and(|d| {
-                d.as_ref() != current.as_slice() && crate::pki::bundle::signed_by(&current, d)
-            })
-        }) {
-            path.push(trust.sources[i].der.as_ref()?.to_vec());
-            return Some((i, path));
-        }
-        let next = presented[1..].iter().find(|c| {
-            !path.iter().any(|p| p.as_slice() == c.as_ref())
-                && crate::pki::bundle::signed_by(&current, c)
-        })?;
-        path.push(next.to_vec());
-    }
-    None
 }
 
 fn webpki_reason(e: &webpki::Error) -> String {

@@ -76,29 +76,9 @@ pub struct ConfigSettings {
 pub fn read_config(path: &Path) -> Result<ConfigSettings, InputError> {
     let name = path.display().to_string();
     let subject = format!("--config {name}");
-    let meta = std::fs::metadata(path).map_err(|e| InputError::new(&subject, io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(InputError::new(&subject, "is a directory, not a JSON file"));
-    }
-    if meta.len() > pem::MAX_FILE_BYTES {
-        return Err(InputError::new(
-            &subject,
-            format!(
-                "file is {} bytes, too large for a configuration",
-                meta.len()
-            ),
-        ));
-    }
-    let text = std::fs::read(path).map_err(|e| InputError::new(&subject, io_reason(&e)))?;
+    let text =
+        crate::files::read_bounded(path, pem::MAX_FILE_BYTES, &subject, "a JSON configuration")?;
     parse_config(&name, &text)
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => format!("cannot read: {e}"),
-    }
 }
 
 /// Parses the JSON text of a file named `name` (see the module documentation).

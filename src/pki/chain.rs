@@ -210,23 +210,7 @@ pub fn load(args: &ChainArgs, now: UnixSeconds) -> Result<ChainInput, InputError
 pub fn read_crls(path: &Path) -> Result<Vec<Crl>, InputError> {
     let name = path.display().to_string();
     let subject = format!("--crl {name}");
-    let meta = std::fs::metadata(path).map_err(|e| {
-        InputError::new(
-            &subject,
-            match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                _ => format!("cannot read: {e}"),
-            },
-        )
-    })?;
-    if meta.is_dir() {
-        return Err(InputError::new(&subject, "is a directory, not a CRL file"));
-    }
-    if meta.len() > pem::MAX_FILE_BYTES {
-        return Err(InputError::new(&subject, "file is too large for a CRL"));
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| InputError::new(&subject, format!("cannot read: {e}")))?;
+    let bytes = crate::files::read_bounded(path, pem::MAX_FILE_BYTES, &subject, "a CRL file")?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::new(&subject, "file is empty"));
     }

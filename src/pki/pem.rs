@@ -60,33 +60,8 @@ impl PemFile {
 /// large, nothing in it) are returned as `Err`, per-block errors are inside `PemFile`.
 pub fn read_file(path: &Path) -> Result<PemFile, InputError> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| InputError::new(&name, io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(InputError::new(
-            &name,
-            "is a directory, not a certificate file",
-        ));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(InputError::new(
-            &name,
-            format!(
-                "file is {} bytes, larger than the {} byte limit for certificate files",
-                meta.len(),
-                MAX_FILE_BYTES
-            ),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, io_reason(&e)))?;
+    let bytes = crate::files::read_bounded(path, MAX_FILE_BYTES, &name, "a certificate file")?;
     parse_bytes(&name, &bytes)
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => format!("cannot read: {e}"),
-    }
 }
 
 /// Parses the bytes of a file named `name` (see [`read_file`]).

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod mysql;
 pub mod postgres;
 
@@ -305,6 +306,44 @@ pub struct OpensslServer {
 
 impl OpensslServer {
     pub fn start_requesting_client_cert(client_ca: &str) -> OpensslServer {
+        let args = [
+            "-cert",
+            &testdata("server.pem"),
+            "-key",
+            &testdata("server.key"),
+            "-cert_chain",
+            &testdata("intermediate.pem"),
+            "-CAfile",
+            &testdata(client_ca),
+            "-verify",
+            "1",
+        ]
+        .map(String::from);
+        Self::start(&args, Stdio::null())
+    }
+
+    /// Serves `cert`/`key` with the extra `chain` certificates (testdata names) and writes
+    /// whatever a client sends to `received` (openssl s_server -quiet echoes it).
+    pub fn serving(
+        cert: &str,
+        key: &str,
+        chain: &str,
+        received: &std::path::Path,
+    ) -> OpensslServer {
+        let args = [
+            "-cert",
+            &testdata(cert),
+            "-key",
+            &testdata(key),
+            "-cert_chain",
+            &testdata(chain),
+        ]
+        .map(String::from);
+        Self::start(&args, Stdio::from(std::fs::File::create(received).unwrap()))
+    }
+
+    fn start(args: &[String], stdout: Stdio) -> OpensslServer {
+        let mut stdout = Some(stdout);
         let mut last_err = String::new();
         for _ in 0..5 {
             let port = free_port();
@@ -315,22 +354,9 @@ impl OpensslServer {
                     "-accept",
                     &format!("127.0.0.1:{port}"),
                 ])
-                .args([
-                    "-cert",
-                    &testdata("server.pem"),
-                    "-key",
-                    &testdata("server.key"),
-                ])
-                .args([
-                    "-cert_chain",
-                    &testdata("intermediate.pem"),
-                    "-CAfile",
-                    &testdata(client_ca),
-                    "-verify",
-                    "1",
-                ])
+                .args(args)
                 .stdin(Stdio::piped())
-                .stdout(Stdio::null())
+                .stdout(stdout.take().unwrap_or(Stdio::null()))
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start openssl s_server: {e}"));
