@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::check::policy;
 use crate::cli::{AuditArgs, AuditFormat};
@@ -52,7 +52,10 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
         .enable_all()
         .build()
         .map_err(|e| InputError::new("runtime", e.to_string()))?;
-    let summary = runtime.block_on(execute(inv, args, &mut sinks));
+    let (summary, write_error) = runtime.block_on(execute(inv, args, &mut sinks));
+    if let Some(e) = write_error {
+        return Err(InputError::new("report", format!("cannot write: {e}")));
+    }
     for s in sinks.iter_mut() {
         s.finish(&meta, &summary)
             .or_else(ignore_closed_pipe)
@@ -110,13 +113,19 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
     Ok(sinks)
 }
 
-async fn execute(inv: Inventory, args: &AuditArgs, sinks: &mut [Box<dyn Sink>]) -> Summary {
+async fn execute(
+    inv: Inventory,
+    args: &AuditArgs,
+    sinks: &mut [Box<dyn Sink>],
+) -> (Summary, Option<std::io::Error>) {
     let total = inv.targets.len();
     let concurrency = args.concurrency.max(1);
     let progress = progress_bar(total as u64, args.quiet);
     let policy = Arc::new(inv.policy.clone());
     let at = args.at;
-    let (tx, mut rx) = mpsc::channel::<(usize, TargetResult)>(concurrency * 2);
+    // Each result travels with its permit, released only once the result is written: the
+    // reorder buffer below never holds more than `concurrency` results.
+    let (tx, mut rx) = mpsc::channel::<(usize, TargetResult, OwnedSemaphorePermit)>(concurrency);
     let gate = Arc::new(Semaphore::new(concurrency));
 
     let targets = inv.targets;
@@ -129,16 +138,16 @@ async fn execute(inv: Inventory, args: &AuditArgs, sinks: &mut [Box<dyn Sink>]) 
             let policy = policy.clone();
             tokio::spawn(async move {
                 let result = verify_one(spec, &policy, at).await;
-                drop(permit);
-                let _ = tx.send((i, result)).await;
+                let _ = tx.send((i, result, permit)).await;
             });
         }
     });
 
     let mut summary = Summary::default();
-    let mut pending: BTreeMap<usize, TargetResult> = BTreeMap::new();
+    let mut pending: BTreeMap<usize, (TargetResult, OwnedSemaphorePermit)> = BTreeMap::new();
     let mut next = 0;
-    while let Some((i, result)) = rx.recv().await {
+    let mut write_error: Option<std::io::Error> = None;
+    while let Some((i, result, permit)) = rx.recv().await {
         progress.inc(1);
         summary.targets += 1;
         if result.verdict == Verdict::Pass {
@@ -147,11 +156,12 @@ async fn execute(inv: Inventory, args: &AuditArgs, sinks: &mut [Box<dyn Sink>]) 
             summary.failed += 1;
         }
         progress.set_message(format!("{} failed", summary.failed));
-        pending.insert(i, result);
-        while let Some(r) = pending.remove(&next) {
+        pending.insert(i, (result, permit));
+        while let Some((r, permit)) = pending.remove(&next) {
             for s in sinks.iter_mut() {
-                let _ = s.target(&r);
+                keep_first_error(&mut write_error, s.target(&r));
             }
+            drop(permit);
             next += 1;
         }
     }
@@ -166,10 +176,17 @@ async fn execute(inv: Inventory, args: &AuditArgs, sinks: &mut [Box<dyn Sink>]) 
             summary.bundles_failed += 1;
         }
         for s in sinks.iter_mut() {
-            let _ = s.bundle(&result);
+            keep_first_error(&mut write_error, s.bundle(&result));
         }
     }
-    summary
+    (summary, write_error)
+}
+
+/// Remembers the first report write error (a closed pipe is not one).
+fn keep_first_error(slot: &mut Option<std::io::Error>, r: std::io::Result<()>) {
+    if let Err(e) = r.or_else(ignore_closed_pipe) {
+        slot.get_or_insert(e);
+    }
 }
 
 async fn verify_one(

@@ -11,14 +11,15 @@ use crate::clock::{parse_duration, parse_time, UnixSeconds};
 use crate::finding::FailOn;
 
 /// TLS connectivity verifier and certificate auditor for databases.
-#[derive(Debug, Parser)]
+/// Not `Debug`: a target URL may hold a password.
+#[derive(Parser)]
 #[command(name = "tlsprobe", version, about, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Describe every certificate in PEM/DER files and analyse each file as a bundle.
     Inspect(InspectArgs),
@@ -204,7 +205,7 @@ pub enum TlsVersion {
 pub enum ExpectPlaintext {
     /// Plaintext must be refused (TLS is enforced).
     Refused,
-    /// Plaintext is allowed (reported, not failed).
+    /// Plaintext must be allowed (e.g. to confirm a change turned TLS off).
     Allowed,
 }
 
@@ -221,7 +222,8 @@ pub enum Protocol {
     Tls,
 }
 
-#[derive(Debug, Args)]
+/// Not `Debug`: `target` may hold a password.
+#[derive(Args)]
 pub struct VerifyArgs {
     /// host:port, rediss://[user[:password]@]host[:port][/db], redis://... (plaintext),
     /// postgres://, mysql://[user[:password]@]host[:port][/db] or tls://host:port.

@@ -62,6 +62,8 @@ enum App {
     Sql(SqlEvidence),
     /// `tls://`: no protocol; the failure seen while waiting briefly for an alert.
     Tls(Option<IoFailure>),
+    /// The handshake did not complete: no round trip was possible.
+    NotReached,
 }
 
 /// Steps of one attempt, in the order they are reported.
@@ -164,13 +166,22 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
     };
 
     let mut tls_ev = TlsEvidence::default();
+    let mut withheld: Option<String> = None;
     let app = if !scheme.uses_tls() {
         for step in TLS_STEPS {
             steps.push(Check::new(step, Status::Skip, "plaintext target"));
         }
         let mut s = stream;
         let mut app = AppEvidence::default();
-        redis_round_trip(&mut s, plan, true, &mut app).await;
+        // Plaintext: a PING first, so that the password only goes to a server that proved
+        // it is a plaintext Redis (PONG or an error reply), never to a TLS port or another
+        // service. A plaintext target sends credentials in clear by definition.
+        let first = resp::command(&mut s, &resp::ping_cmd(), Instant::now() + plan.timeout).await;
+        let is_redis = first.outcome.is_ok();
+        app.ping = Some(first);
+        if is_redis && (plan.password.is_some() || plan.target.db.is_some()) {
+            redis_round_trip(&mut s, plan, true, &mut app).await;
+        }
         let closed = |x: &Option<crate::evidence::Exchange>| {
             x.as_ref().is_some_and(|p| {
                 matches!(
@@ -223,7 +234,7 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         if !tls_ev.record.presented.is_empty() {
             steps.checks.extend(judged.checks.iter().cloned());
         }
-        let withheld = (plan.password.is_some() && !judged.trusted).then(|| {
+        withheld = (plan.password.is_some() && !judged.trusted).then(|| {
             let failed: Vec<&str> = judged
                 .checks
                 .iter()
@@ -236,8 +247,8 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
             )
         });
         match stream {
-            None => App::Tls(None),
-            Some(mut s) => app_round_trip(&mut s, plan, greeting.as_ref(), withheld).await,
+            None => App::NotReached,
+            Some(mut s) => app_round_trip(&mut s, plan, greeting.as_ref(), withheld.clone()).await,
         }
     };
 
@@ -260,6 +271,7 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
                 completed: f.is_none() && tls_ev.failure.is_none(),
                 cert_refusal: None,
             },
+            App::NotReached => RoundTrip::default(),
         };
         steps.push(session::client_cert(&tls_ev, &rt, client.as_ref()));
     }
@@ -281,7 +293,6 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
             }
         }
         App::Sql(sql) => {
-            let withheld = sql_withheld(plan, &steps.checks);
             steps.push(session::sql_auth(
                 sql,
                 &tls_ev,
@@ -293,6 +304,19 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
                 out.ping = Some(PingInfo {
                     reply: v.clone(),
                     ms: (sql.query_ms * 100.0).round() / 100.0,
+                });
+            }
+        }
+        App::NotReached => {
+            let rejected = tls_ev
+                .failure
+                .as_ref()
+                .is_some_and(|f| session::is_client_cert_rejection(f, &tls_ev));
+            for step in ["auth", "ping"] {
+                steps.push(if rejected {
+                    session::closed_by_rejection(step)
+                } else {
+                    Check::new(step, Status::Skip, "not reached: tls-handshake failed")
                 });
             }
         }
@@ -314,24 +338,6 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
     }
     plaintext_step(plan, &addrs, &mut steps).await;
     finish(out, steps)
-}
-
-/// Why credentials were not sent to a SQL server, if they were not.
-fn sql_withheld(plan: &VerifyPlan, checks: &[Check]) -> Option<String> {
-    plan.password.as_ref()?;
-    let failed: Vec<&str> = checks
-        .iter()
-        .filter(|c| {
-            matches!(c.check, "chain-trust" | "server-name" | "expiry") && c.status == Status::Fail
-        })
-        .map(|c| c.check)
-        .collect();
-    (!failed.is_empty()).then(|| {
-        format!(
-            "credentials withheld: the server certificate failed {}",
-            failed.join(", ")
-        )
-    })
 }
 
 fn steps_for(plan: &VerifyPlan) -> Vec<&'static str> {
@@ -396,10 +402,11 @@ async fn start_tls(
         },
         Scheme::Mysql => match mysql::read_greeting(&mut stream, deadline).await {
             Ok(Ok(g)) if g.supports_ssl() => {
-                if let Err(f) = mysql::request_ssl(&mut stream, &g).await {
+                let sent = tokio::time::timeout_at(deadline, mysql::request_ssl(&mut stream, &g)).await.unwrap_or(Err(IoFailure::Timeout));
+                if let Err(f) = sent {
                     return (refused(format!("SSL request not sent: {}", f.describe()), ms_since(t)), None, None);
                 }
-                let (ev, s) = tls::handshake(stream, &tls::TlsParams::from_plan(plan), deadline).await;
+                let (ev, s) = tls::handshake(stream, &tls_params(plan), deadline).await;
                 return (ev, s, Some(g));
             }
             Ok(Ok(g)) => {
@@ -413,13 +420,59 @@ async fn start_tls(
             Err(f) => return (refused(format!("no MySQL greeting: {}", f.describe()), ms_since(t)), None, None),
         },
         Scheme::Rediss => {
-            let (ev, s) = handshake_or_sniff(stream, addr, plan).await;
+            let (mut ev, s) = handshake_or_sniff(stream, addr, plan).await;
+            explain_not_tls(&mut ev, addr, deadline).await;
             return (ev, s, None);
         }
         Scheme::Tls | Scheme::Redis => {}
     }
-    let (ev, s) = tls::handshake(stream, &tls::TlsParams::from_plan(plan), deadline).await;
+    let (mut ev, s) = tls::handshake(stream, &tls_params(plan), deadline).await;
+    explain_not_tls(&mut ev, addr, deadline).await;
     (ev, s, None)
+}
+
+/// When the peer answered a ClientHello with something that is not TLS, say what it
+/// sends: its unprompted banner (SSH, SMTP, a MySQL greeting...) or its answer to a bare
+/// line, read on a fresh connection.
+async fn explain_not_tls(ev: &mut TlsEvidence, addr: SocketAddr, deadline: Instant) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(IoFailure::NotTls(what)) = &ev.failure else {
+        return;
+    };
+    if ev.plaintext_redis_reply.is_some() {
+        return;
+    }
+    let short = (Instant::now() + Duration::from_millis(800)).min(deadline);
+    let Ok(Ok(mut s)) = tokio::time::timeout_at(short, TcpStream::connect(addr)).await else {
+        return;
+    };
+    let mut buf = [0u8; 64];
+    let mut n = match tokio::time::timeout(Duration::from_millis(300), s.read(&mut buf)).await {
+        Ok(Ok(n)) => n,
+        _ => 0,
+    };
+    if n == 0 && s.write_all(b"\r\n").await.is_ok() {
+        n = match tokio::time::timeout_at(short, s.read(&mut buf)).await {
+            Ok(Ok(n)) => n,
+            _ => 0,
+        };
+    }
+    if n > 0 {
+        ev.failure = Some(IoFailure::NotTls(format!(
+            "{what}; the server sends {}",
+            resp::preview(&buf[..n])
+        )));
+    }
+}
+
+/// What the handshake needs from the plan.
+fn tls_params(plan: &VerifyPlan) -> tls::TlsParams {
+    tls::TlsParams {
+        sni: plan.sni.clone(),
+        fallback_name: plan.expected_name.clone(),
+        version: plan.tls_version,
+        client_key: plan.client.as_ref().map(|c| c.key.clone()),
+    }
 }
 
 /// The application round trip over TLS.
@@ -476,7 +529,7 @@ async fn handshake_or_sniff(
     addr: SocketAddr,
     plan: &VerifyPlan,
 ) -> (TlsEvidence, Option<TlsStream<TcpStream>>) {
-    let params = tls::TlsParams::from_plan(plan);
+    let params = tls_params(plan);
     let deadline = Instant::now() + plan.timeout;
     let sniff_after = (plan.timeout / 4).min(Duration::from_millis(750));
     let hs = tls::handshake(stream, &params, deadline);
@@ -530,7 +583,7 @@ async fn speaks_tls(addr: SocketAddr, plan: &VerifyPlan) -> bool {
     let Ok(Ok(s)) = tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await else {
         return false;
     };
-    let params = tls::TlsParams::from_plan(plan);
+    let params = tls_params(plan);
     let (ev, _) = tls::handshake(s, &params, deadline).await;
     !ev.record.presented.is_empty()
 }
@@ -557,6 +610,8 @@ async fn redis_round_trip<S>(
             return;
         }
     }
+    // SELECT and PING are one step (`ping`): they share its deadline.
+    let ping_deadline = Instant::now() + plan.timeout;
     if let Some(db) = plan
         .target
         .db
@@ -564,14 +619,14 @@ async fn redis_round_trip<S>(
         .and_then(|d| d.parse::<u32>().ok())
         .filter(|d| *d != 0)
     {
-        let ex = resp::command(s, &resp::select_cmd(db), Instant::now() + plan.timeout).await;
+        let ex = resp::command(s, &resp::select_cmd(db), ping_deadline).await;
         let ok = matches!(ex.outcome, Ok(Reply::Ok(_)));
         app.select = Some(ex);
         if !ok {
             return;
         }
     }
-    app.ping = Some(resp::command(s, &resp::ping_cmd(), Instant::now() + plan.timeout).await);
+    app.ping = Some(resp::command(s, &resp::ping_cmd(), ping_deadline).await);
 }
 
 /// `plaintext-refused`, when asked for: the protocol's plaintext opening on a fresh

@@ -430,8 +430,13 @@ fn resolve_target(
                 ))
             }
         }),
-        None if policy.require_plaintext_refused => Some(ExpectPlaintext::Refused),
         None => None,
+    };
+    // The policy wins over a target that expects plaintext to be allowed.
+    let expect_plaintext = if policy.require_plaintext_refused {
+        Some(ExpectPlaintext::Refused)
+    } else {
+        expect_plaintext
     };
     let tls_version = match spanned_enum(&t.tls_version, &d.tls_version) {
         Some(s) => Some(match s.get_ref().as_str() {

@@ -17,10 +17,7 @@ use crate::error::InputError;
 use crate::pki::pem;
 use crate::target::{self, Host, Scheme, Secret, Target};
 
-/// The one crypto provider tlsprobe uses (ring: no first-use RNG stall, see README).
-pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
+pub use crate::connect::tls::provider;
 
 /// Where a trusted certificate came from.
 #[derive(Debug, Clone)]
@@ -56,7 +53,7 @@ impl TrustStore {
             .map(|(i, a)| AnchorSource {
                 file: "webpki-roots".into(),
                 index: i,
-                subject: crate::check::trust::dn_display(a.subject.as_ref()),
+                subject: crate::pki::describe::dn_display(a.subject.as_ref()),
                 der: None,
                 is_leaf: false,
             })

@@ -119,6 +119,13 @@ pub fn judge(
                 ),
             );
         }
+        if c.role != Role::Root && c.signature_algorithm.to_ascii_lowercase().contains("md5") {
+            push(
+                "md5-signature",
+                Severity::Error,
+                format!("{}: signed with {}", c.subject, c.signature_algorithm),
+            );
+        }
         if policy.forbid_sha1
             && c.role != Role::Root
             && c.signature_algorithm.to_ascii_lowercase().contains("sha1")

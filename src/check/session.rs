@@ -497,14 +497,13 @@ pub fn plaintext_refused(ev: &PlaintextEvidence, expect: ExpectPlaintext) -> Che
     Check::new("plaintext-refused", status, msg).with_ms(ev.ms)
 }
 
-/// Classifies a Redis reply to a plaintext PING: PONG, or NOAUTH (the command was read),
-/// means served; any other reply is the server's refusal.
+/// Classifies a Redis reply to a plaintext PING: every reply means the plaintext command
+/// was served.
 pub fn redis_plain_answer(reply: &Reply) -> PlainSqlAnswer {
+    // Any RESP reply, an error included (-NOAUTH, -NOPERM, -DENIED), proves the plaintext
+    // command was read. Only a close, a reset, a TLS alert or silence is a refusal.
     match reply {
         Reply::Ok(s) => PlainSqlAnswer::Served(format!("+{s}")),
-        r if is_noauth(r) => {
-            PlainSqlAnswer::Served(format!("{} (the plaintext command was read)", quote(r)))
-        }
-        r => PlainSqlAnswer::Refused(quote(r)),
+        r => PlainSqlAnswer::Served(format!("{} (the plaintext command was read)", quote(r))),
     }
 }

@@ -4,44 +4,15 @@
 //! every presented certificate is valid, so an expired but otherwise trusted chain fails
 //! `expiry` and passes `chain-trust`.
 
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, ServerName};
 use webpki::{EndEntityCert, KeyUsage};
-use x509_parser::prelude::FromDer;
 
 use crate::clock::{days_until, rfc3339, UnixSeconds};
 use crate::finding::{Check, Status};
+use crate::pki::chain::is_time_error;
 use crate::pki::describe::{self, CertInfo};
 use crate::plan::TrustStore;
 use crate::report::AnchorInfo;
-
-/// A readable DN from DER, with or without its outer SEQUENCE (as webpki stores anchors).
-pub fn dn_display(der: &[u8]) -> String {
-    let wrapped;
-    let bytes = if der.first() == Some(&0x31) || der.is_empty() {
-        wrapped = wrap_sequence(der);
-        &wrapped[..]
-    } else {
-        der
-    };
-    match x509_parser::x509::X509Name::from_der(bytes) {
-        Ok((_, name)) => describe::display_name(&name),
-        Err(_) => "(unparseable name)".into(),
-    }
-}
-
-fn wrap_sequence(content: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x30];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n <= 0xff {
-        out.extend([0x81, n as u8]);
-    } else {
-        out.extend([0x82, (n >> 8) as u8, n as u8]);
-    }
-    out.extend_from_slice(content);
-    out
-}
 
 /// The judgement of a presented chain.
 #[derive(Debug, Clone)]
@@ -193,9 +164,7 @@ fn chain_trust(
     }
     let intermediates = &presented[1..];
     let algs = webpki::ALL_VERIFICATION_ALGS;
-    let at = |t: UnixSeconds| {
-        UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.max(0) as u64))
-    };
+    let at = crate::pki::chain::unix_time;
     let verify = |t: UnixSeconds| {
         leaf.verify_for_usage(
             algs,
@@ -321,13 +290,6 @@ fn chain_trust(
     }
 }
 
-fn is_time_error(e: &webpki::Error) -> bool {
-    matches!(
-        e,
-        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }
-    )
-}
-
 /// Times worth trying when `now` is outside some validity period: the common window of
 /// the presented certificates, then each certificate's own start and end. Every retry is a
 /// full webpki verification (signatures, CA flags, EKU, constraints) at that time: only
@@ -350,22 +312,18 @@ fn candidate_times(chain: &[CertInfo]) -> Vec<UnixSeconds> {
     times
 }
 
+/// webpki's refusal in words, for a server chain.
 fn webpki_reason(e: &webpki::Error) -> String {
     use webpki::Error as E;
     match e {
-        E::UnknownIssuer => "issuer unknown".into(),
-        E::UnsupportedSignatureAlgorithmContext(_) | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-            "a certificate uses a signature algorithm that is not accepted (SHA-1, MD5 or a weak key?)".into()
-        }
-        E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".into(),
         E::CaUsedAsEndEntity => "the server presented a CA certificate as its own".into(),
-        E::EndEntityUsedAsCa => "a leaf certificate is used as an issuer".into(),
-        E::RequiredEkuNotFoundContext(_) => "the leaf is not valid for TLS servers (no serverAuth in its extended key usage)".into(),
-        E::PathLenConstraintViolated => "a path length constraint is violated".into(),
-        E::NameConstraintViolation => "a name constraint is violated".into(),
-        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded => "the chain is too long".into(),
-        E::CertExpired { .. } | E::CertNotValidYet { .. } => "the certificates have no common validity period".into(),
-        other => format!("{other:?}"),
+        E::RequiredEkuNotFoundContext(_) => {
+            "the leaf is not valid for TLS servers (no serverAuth in its extended key usage)".into()
+        }
+        E::CertExpired { .. } | E::CertNotValidYet { .. } => {
+            "the certificates have no common validity period".into()
+        }
+        other => crate::pki::chain::webpki_reason(other),
     }
 }
 
@@ -411,6 +369,21 @@ fn anchor_check(trust_check: &Check, anchor: Option<&AnchorInfo>, trust: &TrustS
     )
 }
 
+/// At most 10 names, then how many more: a certificate may carry thousands.
+fn name_list(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    if names.len() <= SHOWN {
+        names.join(", ")
+    } else {
+        format!(
+            "{} and {} more ({} names in all)",
+            names[..SHOWN].join(", "),
+            names.len() - SHOWN,
+            names.len()
+        )
+    }
+}
+
 fn server_name_check(
     leaf: &EndEntityCert<'_>,
     expected: &ServerName<'_>,
@@ -438,7 +411,10 @@ fn server_name_check(
         Err(_) => Check::new(
             "server-name",
             Status::Fail,
-            format!("certificate is not valid for {shown}; it names {}\nhint: connect with a name it carries, or pass --name to check another identity", names.join(", ")),
+            format!(
+                "certificate is not valid for {shown}; it names {}\nhint: connect with a name it carries, or pass --name to check another identity",
+                name_list(&names)
+            ),
         ),
     }
 }

@@ -27,6 +27,13 @@ pub fn classify_io(e: &std::io::Error) -> IoFailure {
 pub fn classify_rustls(e: &rustls::Error) -> IoFailure {
     match e {
         rustls::Error::AlertReceived(a) => IoFailure::Alert(alert_name(*a)),
+        rustls::Error::InvalidMessage(
+            m @ (rustls::InvalidMessage::HandshakePayloadTooLarge
+            | rustls::InvalidMessage::CertificatePayloadTooLarge
+            | rustls::InvalidMessage::MessageTooLarge),
+        ) => IoFailure::Other(format!(
+            "the server's handshake message is larger than the 64 KiB a TLS client accepts ({m:?}): a certificate chain that is too large?"
+        )),
         rustls::Error::InvalidMessage(m) => IoFailure::NotTls(format!("{m:?}")),
         rustls::Error::PeerIncompatible(p) => {
             IoFailure::Other(format!("no common TLS parameters with the server ({p:?})"))

@@ -97,7 +97,7 @@ impl ResolvesClientCert for RecordingResolver {
         rec.client_cert_requested = true;
         rec.acceptable_ca_names = root_hint_subjects
             .iter()
-            .map(|dn| crate::check::trust::dn_display(dn))
+            .map(|dn| crate::pki::describe::dn_display(dn))
             .collect();
         rec.client_cert_sent = self.key.is_some();
         self.key.clone()

@@ -15,7 +15,6 @@ use crate::cli::TlsVersion;
 use crate::connect::classify_io;
 use crate::connect::recorder::{Record, RecordingResolver, RecordingVerifier};
 use crate::evidence::{HandshakeRecord, IoFailure, TlsEvidence};
-use crate::plan::{provider, VerifyPlan};
 
 /// What the handshake needs from the plan.
 pub struct TlsParams {
@@ -25,15 +24,9 @@ pub struct TlsParams {
     pub client_key: Option<Arc<rustls::sign::CertifiedKey>>,
 }
 
-impl TlsParams {
-    pub fn from_plan(plan: &VerifyPlan) -> Self {
-        TlsParams {
-            sni: plan.sni.clone(),
-            fallback_name: plan.expected_name.clone(),
-            version: plan.tls_version,
-            client_key: plan.client.as_ref().map(|c| c.key.clone()),
-        }
-    }
+/// The one crypto provider tlsprobe uses (ring: no first-use RNG stall, see README).
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 fn config(params: &TlsParams, record: Record) -> Result<ClientConfig, rustls::Error> {

@@ -12,7 +12,7 @@ use crate::clock::{days_until, rfc3339, UnixSeconds};
 use crate::finding::{Check, Finding, Severity, Status};
 use crate::mtls::subject::{match_san, match_subject, CertSubject};
 use crate::mtls::{ConfigSummary, MtlsPolicy};
-use crate::pki::chain::{unix_time, webpki_reason, AnyPurpose};
+use crate::pki::chain::{is_time_error, unix_time, webpki_reason, AnyPurpose};
 use crate::pki::describe::{self, CertInfo};
 use crate::report::AnchorInfo;
 
@@ -222,13 +222,6 @@ fn build(
     })
 }
 
-fn is_time_error(e: &webpki::Error) -> bool {
-    matches!(
-        e,
-        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }
-    )
-}
-
 /// `chain`: the presented chain must lead to a trusted certificate (client-auth usage). The
 /// leaf's expiry is excused with `allow_outdated` (a warning); a CA's never is.
 pub fn chain_step(
@@ -269,12 +262,17 @@ pub fn chain_step(
         );
         return (Check::new("chain", status, msg), Some(anchor));
     }
-    let anchor_src: Vec<&TrustedCert> = trusted.iter().filter(|t| !t.is_leaf()).collect();
-    let anchors: Vec<TrustAnchor<'_>> = anchor_src
+    // Built in one pass so that `anchors[i]` came from `anchor_src[i]`.
+    let (anchor_src, anchors): (Vec<&TrustedCert>, Vec<TrustAnchor<'_>>) = trusted
         .iter()
-        .filter_map(|t| webpki::anchor_from_trusted_cert(&t.der).ok())
-        .collect();
-    let n_leaves = trusted.len() - anchor_src.len();
+        .filter(|t| !t.is_leaf())
+        .filter_map(|t| {
+            webpki::anchor_from_trusted_cert(&t.der)
+                .ok()
+                .map(|a| (t, a))
+        })
+        .unzip();
+    let n_leaves = trusted.iter().filter(|t| t.is_leaf()).count();
     if anchors.is_empty() {
         return fail(format!(
             "the client certificate is not one of the {n_leaves} trusted leaf certificate{} in {files}, and the trusted list holds no CA certificate\nhint: a trusted client certificate must be byte-identical (sha256 {})",

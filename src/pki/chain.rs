@@ -29,6 +29,14 @@ use crate::plan::{read_cert_file, TrustStore};
 use crate::report::chain::{ChainError, ChainReport, PathAnchor, PathEntry};
 
 /// The verification time as rustls-pki-types wants it (times before 1970 clamp to the epoch).
+/// Whether webpki refused only because of the evaluation time.
+pub fn is_time_error(e: &webpki::Error) -> bool {
+    matches!(
+        e,
+        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }
+    )
+}
+
 pub fn unix_time(t: UnixSeconds) -> UnixTime {
     UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.max(0) as u64))
 }

@@ -284,6 +284,35 @@ pub fn display_attributes(attrs: &[Attribute]) -> String {
         .join(", ")
 }
 
+/// A readable DN from DER, with or without its outer SEQUENCE (as webpki stores anchors).
+pub fn dn_display(der: &[u8]) -> String {
+    let wrapped;
+    let bytes = if der.first() == Some(&0x31) || der.is_empty() {
+        wrapped = wrap_sequence(der);
+        &wrapped[..]
+    } else {
+        der
+    };
+    match x509_parser::x509::X509Name::from_der(bytes) {
+        Ok((_, name)) => display_name(&name),
+        Err(_) => "(unparseable name)".into(),
+    }
+}
+
+fn wrap_sequence(content: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x30];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else if n <= 0xff {
+        out.extend([0x81, n as u8]);
+    } else {
+        out.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
 fn sans(cert: &X509Certificate<'_>) -> Sans {
     let mut out = Sans::default();
     let Ok(Some(san)) = cert.subject_alternative_name() else {

@@ -26,7 +26,7 @@ pub struct CertBlock {
 }
 
 /// A PEM block that is not a certificate (keys, CRLs, requests...).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OtherBlock {
     /// 0-based position among all PEM blocks of the file.
     pub index: usize,
@@ -34,6 +34,17 @@ pub struct OtherBlock {
     /// The decoded block, kept for keys and CRLs; never printed.
     pub der: Vec<u8>,
     pub kind: Option<SectionKind>,
+}
+
+/// Never shows the block's bytes (they may be a private key).
+impl std::fmt::Debug for OtherBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtherBlock")
+            .field("index", &self.index)
+            .field("label", &self.label)
+            .field("bytes", &self.der.len())
+            .finish()
+    }
 }
 
 /// Everything read from one file.
