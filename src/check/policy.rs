@@ -101,11 +101,7 @@ pub fn judge(
         }
     }
     for c in certs {
-        let weak = match (c.key.algorithm.as_str(), c.key.bits) {
-            ("RSA", Some(b)) => b < policy.min_rsa_bits,
-            ("EC", Some(b)) => b < policy.min_ec_bits,
-            _ => false,
-        };
+        let weak = c.key.is_weak(policy.min_rsa_bits, policy.min_ec_bits);
         if weak {
             push(
                 "weak-key",

@@ -129,22 +129,15 @@ fn member_findings(c: &CertInfo, opts: Options, out: &mut Vec<Finding>) {
             ),
         );
     }
-    if let Some(bits) = c.key.bits {
-        let weak = match c.key.algorithm.as_str() {
-            "RSA" => bits < 2048,
-            "EC" => bits < 256,
-            _ => false,
-        };
-        if weak {
-            push(
-                "weak-key",
-                Severity::Error,
-                format!(
-                    "{who}: {} key is too weak (minimum RSA 2048, EC 256)",
-                    c.key.summary()
-                ),
-            );
-        }
+    if c.key.is_weak(2048, 256) {
+        push(
+            "weak-key",
+            Severity::Error,
+            format!(
+                "{who}: {} key is too weak (minimum RSA 2048, EC 256)",
+                c.key.summary()
+            ),
+        );
     }
     if c.raw.sha1_or_md5 && !(c.self_signed && c.role == Role::Root) {
         push(

@@ -917,22 +917,15 @@ fn profile_findings(path: &[Who<'_>], opts: &ChainOptions) -> Vec<Finding> {
                 ),
             }
         }
-        if let Some(bits) = info.key.bits {
-            let weak = match info.key.algorithm.as_str() {
-                "RSA" => bits < 2048,
-                "EC" => bits < 256,
-                _ => false,
-            };
-            if weak {
-                push(
-                    "weak-key",
-                    sev,
-                    format!(
-                        "{} key is too weak (minimum RSA 2048, EC P-256)",
-                        info.key.summary()
-                    ),
-                );
-            }
+        if info.key.is_weak(2048, 256) {
+            push(
+                "weak-key",
+                sev,
+                format!(
+                    "{} key is too weak (minimum RSA 2048, EC P-256)",
+                    info.key.summary()
+                ),
+            );
         }
         if info.raw.sha1_or_md5 {
             if matches!(w, Who::Anchor(_)) && info.self_signed {

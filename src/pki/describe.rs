@@ -98,6 +98,15 @@ pub struct KeyInfo {
 }
 
 impl KeyInfo {
+    /// Weaker than the minimums (RSA bits, EC bits); other algorithms are not judged.
+    pub fn is_weak(&self, min_rsa_bits: u32, min_ec_bits: u32) -> bool {
+        match (self.algorithm.as_str(), self.bits) {
+            ("RSA", Some(b)) => b < min_rsa_bits,
+            ("EC", Some(b)) => b < min_ec_bits,
+            _ => false,
+        }
+    }
+
     /// `RSA 2048`, `EC P-256 (256 bits)`.
     pub fn summary(&self) -> String {
         match (&self.curve, self.bits) {

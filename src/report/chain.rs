@@ -112,14 +112,7 @@ pub fn human(r: &ChainReport, st: Style) -> String {
             }
         );
         for f in &r.findings {
-            let sev = format!("{:<5}", f.severity.as_str());
-            let _ = writeln!(
-                out,
-                "  {}  {}  {}",
-                st.severity(f.severity, &sev),
-                f.rule,
-                f.message
-            );
+            crate::report::human::finding_line(&mut out, f, st, "  ");
         }
     }
     let verdict = match &r.error {

@@ -48,16 +48,21 @@ fn file_block(out: &mut String, file: &FileReport, warn_days: i64, st: Style) {
     if !file.findings.is_empty() {
         let _ = writeln!(out, "  findings:");
         for f in &file.findings {
-            let sev = format!("{:<5}", f.severity.as_str());
-            let _ = writeln!(
-                out,
-                "    {}  {}  {}",
-                st.severity(f.severity, &sev),
-                f.rule,
-                f.message
-            );
+            finding_line(out, f, st, "    ");
         }
     }
+}
+
+/// One finding: `severity  rule  message`, severity coloured.
+pub fn finding_line(out: &mut String, f: &crate::finding::Finding, st: Style, indent: &str) {
+    let sev = format!("{:<5}", f.severity.as_str());
+    let _ = writeln!(
+        out,
+        "{indent}{}  {}  {}",
+        st.severity(f.severity, &sev),
+        f.rule,
+        f.message
+    );
 }
 
 /// One certificate as a block of aligned lines.

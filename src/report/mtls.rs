@@ -90,14 +90,7 @@ pub fn human(r: &MtlsReport, st: Style) -> String {
     if !r.findings.is_empty() {
         let _ = writeln!(out, "\nfindings:");
         for f in &r.findings {
-            let sev = format!("{:<5}", f.severity.as_str());
-            let _ = writeln!(
-                out,
-                "  {}  {}  {}",
-                st.severity(f.severity, &sev),
-                f.rule,
-                f.message
-            );
+            crate::report::human::finding_line(&mut out, f, st, "  ");
         }
     }
     let failed: Vec<&str> = r
