@@ -29,10 +29,15 @@ fuzz_target!(|data: &[u8]| {
             // The same server answers, once as if after TLS and once over plaintext.
             let rest = &data[data.len() - unsent(&s)..];
             let _ = mysql::session(&mut s, &greeting, &with_password, true, deadline).await;
-            let _ = mysql::session(&mut peer(rest), &greeting, &without_password, false, deadline)
-                .await;
+            let _ = mysql::session(
+                &mut peer(rest),
+                &greeting,
+                &without_password,
+                false,
+                deadline,
+            )
+            .await;
         }
         let _ = mysql::plaintext_login(&mut peer(data), deadline).await;
     });
 });
-
