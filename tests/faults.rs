@@ -61,26 +61,6 @@ fn verify_peer(peer: &FaultyPeer) -> Outcome {
     verify(&["--cacert", &testdata("serving-root.pem"), &peer.url()])
 }
 
-/// Every step with its status and message, for assertion messages.
-fn steps(v: &Value) -> String {
-    v["checks"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| {
-                    format!(
-                        "  {}={} ({})",
-                        c["check"].as_str().unwrap_or("?"),
-                        c["status"].as_str().unwrap_or("?"),
-                        c["message"].as_str().unwrap_or("")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
-}
-
 /// The first step whose status is `fail`.
 fn first_failure(v: &Value) -> String {
     v["checks"]

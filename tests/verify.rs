@@ -74,26 +74,6 @@ fn verify_json_env(args: &[&str], key: &str, value: &str) -> (Value, i32, String
     json_of(o)
 }
 
-/// The steps of a report with their statuses, for assertion messages.
-fn steps(v: &Value) -> String {
-    v["checks"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| {
-                    format!(
-                        "{}={} ({})",
-                        c["check"].as_str().unwrap_or("?"),
-                        c["status"].as_str().unwrap_or("?"),
-                        c["message"].as_str().unwrap_or("")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
-}
-
 /// Asserts the status of one step, showing every step on failure.
 #[track_caller]
 fn assert_step(v: &Value, step: &str, want: &str) {

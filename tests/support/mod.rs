@@ -82,6 +82,26 @@ pub fn status<'a>(v: &'a serde_json::Value, step: &str) -> &'a str {
         .unwrap_or("absent")
 }
 
+/// Every step as `check=status (message)`, one per line: context for a failed assertion.
+pub fn steps(v: &serde_json::Value) -> String {
+    v["checks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    format!(
+                        "  {}={} ({})",
+                        c["check"].as_str().unwrap_or("?"),
+                        c["status"].as_str().unwrap_or("?"),
+                        c["message"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
 /// The message of one step.
 pub fn message(v: &serde_json::Value, step: &str) -> String {
     v["checks"]
