@@ -33,6 +33,15 @@ pub fn run(args: &AuditArgs) -> u8 {
 
 fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
     let inv = inventory::load(&args.inventory, args.policy.as_deref())?;
+    let missing_secrets: Vec<String> = inv
+        .targets
+        .iter()
+        .filter_map(|t| {
+            t.credentials_error
+                .as_ref()
+                .map(|e| format!("{e} (target {:?})", t.id))
+        })
+        .collect();
     for w in &inv.warnings {
         eprintln!("warning: {w}");
     }
@@ -61,7 +70,13 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
             .or_else(ignore_closed_pipe)
             .map_err(|e| InputError::new("report", e.to_string()))?;
     }
-    Ok(if summary.failed + summary.bundles_failed > 0 {
+    // A missing secret is an input error: reported once the fleet has run.
+    for m in &missing_secrets {
+        eprintln!("error: {m}");
+    }
+    Ok(if !missing_secrets.is_empty() {
+        exit::INPUT
+    } else if summary.failed + summary.bundles_failed > 0 {
         exit::FAIL
     } else {
         exit::PASS
@@ -196,7 +211,14 @@ async fn verify_one(
 ) -> TargetResult {
     let mut plan = spec.plan;
     plan.at = at;
-    let report = engine::verify_target(&plan).await;
+    let mut report = engine::verify_target(&plan).await;
+    if let Some(why) = &spec.credentials_error {
+        report.checks.insert(
+            0,
+            crate::finding::Check::new("credentials", crate::finding::Status::Fail, why.clone()),
+        );
+        report.verdict = Verdict::Fail;
+    }
     let handshake_ok = report
         .checks
         .iter()
@@ -207,6 +229,7 @@ async fn verify_one(
         bare.password = None;
         bare.user = None;
         bare.expect_plaintext = None;
+        bare.plaintext_ports.clear();
         Some(engine::verify_once(&bare).await)
     } else {
         None

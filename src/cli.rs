@@ -207,6 +207,8 @@ pub enum ExpectPlaintext {
     Refused,
     /// Plaintext must be allowed (e.g. to confirm a change turned TLS off).
     Allowed,
+    /// Do not probe plaintext (the default for database targets is `refused`).
+    Any,
 }
 
 /// Application protocol spoken after the handshake.
@@ -265,9 +267,12 @@ pub struct VerifyArgs {
     /// Warn when a certificate of the verified chain expires within this many days.
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub warn_days: i64,
-    /// Also connect without TLS and require that plaintext is refused (or allowed).
+    /// Plaintext on the same port (and every --plaintext-port) must be refused or allowed [default: refused for rediss://, postgres://, mysql://; not probed for tls://].
     #[arg(long, value_enum, value_name = "EXPECT")]
     pub expect_plaintext: Option<ExpectPlaintext>,
+    /// Another port of the same host that must refuse plaintext too (repeatable), e.g. the `port` of a redis-server that also has a `tls-port`.
+    #[arg(long = "plaintext-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub plaintext_ports: Vec<u16>,
     /// Retry the whole verification on fresh connections until it passes or this much time has passed.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
@@ -280,4 +285,7 @@ pub struct VerifyArgs {
     /// The server's client-certificate rules: pre-check --cert before connecting (step client-policy).
     #[command(flatten)]
     pub rules: ClientRuleArgs,
+    /// The server accepts expired client certificates (mtls_allow_outdated_certs): client-policy warns instead of failing.
+    #[arg(long)]
+    pub allow_outdated: bool,
 }

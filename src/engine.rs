@@ -22,7 +22,7 @@ use crate::evidence::{AppEvidence, IoFailure, PlaintextEvidence, Reply, SqlEvide
 use crate::finding::{Check, Status};
 use crate::plan::VerifyPlan;
 use crate::probe::{mysql, postgres, redis as resp};
-use crate::report::{self, PingInfo, TlsFacts, VerifyReport};
+use crate::report::{self, PingInfo, PlaintextInfo, TlsFacts, VerifyReport};
 use crate::target::Scheme;
 
 /// The order in which TLS steps are reported.
@@ -103,6 +103,7 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         ping: None,
         attempts: 1,
         verified_path: vec![],
+        plaintext: vec![],
     };
     if scheme.uses_tls() {
         // Non-null for every TLS target, even when the handshake was never reached.
@@ -160,7 +161,8 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         Err(e) => {
             steps.push(Check::new("tcp", Status::Fail, e).with_ms(ms_since(t)));
             steps.skip_rest("not reached: tcp failed");
-            plaintext_step(plan, &addrs, &mut steps).await;
+            out.plaintext =
+                plaintext_step(plan, &addrs, &mut steps, !plan.plaintext_implicit).await;
             return finish(out, steps);
         }
     };
@@ -217,7 +219,9 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
                 .is_some_and(|f| !session::is_client_cert_rejection(f, &tls_ev))
             {
                 steps.skip_rest("not reached: tls-handshake failed");
-                plaintext_step(plan, &addrs, &mut steps).await;
+                let own = !(plan.plaintext_implicit
+                    && matches!(tls_ev.failure, Some(IoFailure::Timeout)));
+                out.plaintext = plaintext_step(plan, &addrs, &mut steps, own).await;
                 return finish(out, steps);
             }
         }
@@ -336,7 +340,7 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
             steps.push(msg);
         }
     }
-    plaintext_step(plan, &addrs, &mut steps).await;
+    out.plaintext = plaintext_step(plan, &addrs, &mut steps, true).await;
     finish(out, steps)
 }
 
@@ -629,11 +633,17 @@ async fn redis_round_trip<S>(
     app.ping = Some(resp::command(s, &resp::ping_cmd(), ping_deadline).await);
 }
 
-/// `plaintext-refused`, when asked for: the protocol's plaintext opening on a fresh
-/// connection (never with the real password).
-async fn plaintext_step(plan: &VerifyPlan, addrs: &[SocketAddr], steps: &mut Steps<'_>) {
+/// `plaintext-refused`: the protocol's plaintext opening on fresh connections (never
+/// with the real password), to the target's port when `own_port` and to every
+/// `--plaintext-port`. Returns what each port answered, for the report.
+async fn plaintext_step(
+    plan: &VerifyPlan,
+    addrs: &[SocketAddr],
+    steps: &mut Steps<'_>,
+    own_port: bool,
+) -> Vec<PlaintextInfo> {
     let Some(expect) = plan.expect_plaintext else {
-        return;
+        return vec![];
     };
     if plan.target.scheme == Scheme::Tls {
         steps.push(Check::new(
@@ -641,8 +651,46 @@ async fn plaintext_step(plan: &VerifyPlan, addrs: &[SocketAddr], steps: &mut Ste
             Status::Skip,
             "tls:// targets have no plaintext protocol to try",
         ));
-        return;
+        return vec![];
     }
+    let mut ports: Vec<u16> = Vec::new();
+    if own_port {
+        ports.push(plan.target.port);
+    }
+    for p in &plan.plaintext_ports {
+        if !ports.contains(p) {
+            ports.push(*p);
+        }
+    }
+    if ports.is_empty() {
+        steps.push(Check::new(
+            "plaintext-refused",
+            Status::Skip,
+            "not run: the TLS port did not answer",
+        ));
+        return vec![];
+    }
+    let mut probes = Vec::new();
+    for port in ports {
+        let at: Vec<SocketAddr> = addrs
+            .iter()
+            .map(|a| SocketAddr::new(a.ip(), port))
+            .collect();
+        probes.push((port, plaintext_probe(plan, &at).await));
+    }
+    steps.push(session::plaintext_refused(
+        &probes,
+        plan.target.port,
+        expect,
+    ));
+    probes
+        .iter()
+        .map(|(port, ev)| PlaintextInfo::from_evidence(*port, ev))
+        .collect()
+}
+
+/// One plaintext attempt on a fresh connection to `addrs`.
+async fn plaintext_probe(plan: &VerifyPlan, addrs: &[SocketAddr]) -> PlaintextEvidence {
     let t = StdInstant::now();
     let deadline = Instant::now() + plan.timeout;
     let outcome = match tcp::connect(addrs, deadline).await {
@@ -660,11 +708,8 @@ async fn plaintext_step(plan: &VerifyPlan, addrs: &[SocketAddr], steps: &mut Ste
                 .map(|r| session::redis_plain_answer(&r)),
         },
     };
-    steps.push(session::plaintext_refused(
-        &PlaintextEvidence {
-            outcome,
-            ms: ms_since(t),
-        },
-        expect,
-    ));
+    PlaintextEvidence {
+        outcome,
+        ms: ms_since(t),
+    }
 }

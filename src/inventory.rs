@@ -50,6 +50,8 @@ struct RawTarget {
     protocol: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     expect_plaintext: Option<Spanned<String>>,
+    plaintext_ports: Option<Vec<u16>>,
+    allow_outdated: Option<bool>,
     tls_version: Option<Spanned<String>>,
     user: Option<String>,
     pass_env: Option<String>,
@@ -135,6 +137,10 @@ impl Default for Policy {
 pub struct TargetSpec {
     pub id: String,
     pub plan: VerifyPlan,
+    /// The target's secret could not be had (an unset `pass_env`, an unreadable
+    /// `pass_file`): it is verified without credentials and fails a `credentials` step,
+    /// while the rest of the fleet runs; the audit then exits 2.
+    pub credentials_error: Option<String>,
 }
 
 /// One bundle to inspect.
@@ -422,11 +428,12 @@ fn resolve_target(
         Some(s) => Some(match s.get_ref().as_str() {
             "refused" => ExpectPlaintext::Refused,
             "allowed" => ExpectPlaintext::Allowed,
+            "any" => ExpectPlaintext::Any,
             other => {
                 return Err(ctx.err(
                     s.span().start,
                     "expect_plaintext",
-                    format!("{other:?}: expected \"refused\" or \"allowed\""),
+                    format!("{other:?}: expected \"refused\", \"allowed\" or \"any\""),
                 ))
             }
         }),
@@ -468,18 +475,31 @@ fn resolve_target(
         }),
         None => None,
     };
-    let pass_file = pick(&t.pass_file, &d.pass_file).map(|p| ctx.path(&p));
+    let mut credentials_error = None;
+    let mut pass_file = pick(&t.pass_file, &d.pass_file).map(|p| ctx.path(&p));
+    if let Some(p) = &pass_file {
+        if let Err(e) = plan::read_password_file(p) {
+            credentials_error = Some(ctx.err(start, "pass_file", e.to_string()).to_string());
+            pass_file = None;
+        }
+    }
     let env_password = match pick(&t.pass_env, &d.pass_env) {
-        Some(var) => match std::env::var(&var) {
-            Ok(v) => Some(v),
-            Err(_) => {
-                return Err(ctx.err(
-                    start,
-                    "pass_env",
-                    format!("environment variable {var} is not set"),
-                ))
+        Some(var) => {
+            match std::env::var(&var) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    credentials_error = Some(
+                    ctx.err(
+                        start,
+                        "pass_env",
+                        format!("environment variable {var} is not set; verified without credentials"),
+                    )
+                    .to_string(),
+                );
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     let args = VerifyArgs {
@@ -497,6 +517,11 @@ fn resolve_target(
         at: None,
         warn_days: policy.warn_days,
         expect_plaintext,
+        plaintext_ports: t
+            .plaintext_ports
+            .clone()
+            .or_else(|| d.plaintext_ports.clone())
+            .unwrap_or_default(),
         wait: None,
         interval: std::time::Duration::from_secs(1),
         format: Format::Json,
@@ -505,6 +530,7 @@ fn resolve_target(
             authorized_subjects: vec![],
             config: None,
         },
+        allow_outdated: t.allow_outdated.or(d.allow_outdated).unwrap_or(false),
     };
     let cached = if cacert.is_empty() {
         None
@@ -524,7 +550,11 @@ fn resolve_target(
             .entry(cacert)
             .or_insert_with(|| plan.trust.clone());
     }
-    Ok(TargetSpec { id, plan })
+    Ok(TargetSpec {
+        id,
+        plan,
+        credentials_error,
+    })
 }
 
 #[cfg(test)]

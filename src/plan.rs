@@ -228,7 +228,13 @@ pub struct VerifyPlan {
     pub timeout: Duration,
     pub at: Option<UnixSeconds>,
     pub warn_days: i64,
+    /// What plaintext probes must find; `None`: no probe.
     pub expect_plaintext: Option<ExpectPlaintext>,
+    /// The expectation is the default one (not asked for): the target's own port is not
+    /// probed again when its TLS handshake went unanswered.
+    pub plaintext_implicit: bool,
+    /// Other ports of the same host probed for plaintext (`--plaintext-port`).
+    pub plaintext_ports: Vec<u16>,
     pub wait: Option<Duration>,
     pub interval: Duration,
     /// The server's client-certificate rules, when given: `--cert` is pre-checked.
@@ -328,13 +334,35 @@ pub fn verify_plan(
         ));
     }
     let rules = &args.rules;
-    let client_policy = if rules.validation.is_some()
+    // The client certificate is always checked before connecting when there is one; the
+    // server's subject rules only when given.
+    let mut client_policy = if rules.validation.is_some()
         || !rules.authorized_subjects.is_empty()
         || rules.config.is_some()
     {
-        Some(crate::mtls::policy_from_rules(rules, false)?)
+        Some(crate::mtls::policy_from_rules(rules, args.allow_outdated)?)
+    } else if client.is_some() {
+        Some(crate::mtls::MtlsPolicy::undeclared(args.allow_outdated))
     } else {
         None
+    };
+    if let Some(p) = client_policy.as_mut() {
+        p.warn_days = Some(args.warn_days);
+    }
+    // Database targets prove plaintext is refused unless told otherwise; tls:// has no
+    // plaintext protocol to try, and a plaintext target is plaintext by definition.
+    let expect_plaintext = match args.expect_plaintext {
+        Some(ExpectPlaintext::Any) => None,
+        Some(e) => Some(e),
+        None if matches!(
+            target.scheme,
+            Scheme::Rediss | Scheme::Postgres | Scheme::Mysql
+        ) =>
+        {
+            Some(ExpectPlaintext::Refused)
+        }
+        None if !args.plaintext_ports.is_empty() => Some(ExpectPlaintext::Refused),
+        None => None,
     };
     if args.timeout.is_zero() {
         return Err(InputError::new("--timeout", "must be greater than zero"));
@@ -351,7 +379,9 @@ pub fn verify_plan(
         timeout: args.timeout,
         at: args.at,
         warn_days: args.warn_days,
-        expect_plaintext: args.expect_plaintext,
+        expect_plaintext,
+        plaintext_implicit: args.expect_plaintext.is_none(),
+        plaintext_ports: args.plaintext_ports.clone(),
         wait: args.wait,
         interval: args.interval,
         client_policy,

@@ -253,4 +253,14 @@ cat server.key client.key > keys-only.pem
 
 openssl x509 -in server.pem -outform DER -out server.der
 
+# --- hand-made setups (verdict regressions) ----------------------------------
+# What `openssl req -x509` makes by default: a self-signed CA:TRUE certificate that a
+# server uses as its own and clients pin with --cacert.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout server-selfsigned-ca.key -out server-selfsigned-ca.pem -days 36500 \
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+# A common CA file: the root first, then the intermediate (and the reverse order).
+cat serving-root.pem intermediate.pem > ca-root-then-intermediate.pem
+cat intermediate.pem serving-root.pem > ca-intermediate-then-root.pem
+
 echo "fixtures regenerated in $(pwd)"

@@ -153,7 +153,7 @@ pub fn judge(
         let served = probe
             .checks
             .iter()
-            .any(|c| c.check == "ping" && c.status == Status::Pass)
+            .any(|c| c.check == "ping" && matches!(c.status, Status::Pass | Status::Warn))
             || probe.checks.iter().any(|c| {
                 c.check == "auth" && c.status == Status::Fail && c.message.contains("NOAUTH")
             });

@@ -328,6 +328,23 @@ pub fn sql_ping(sql: &SqlEvidence, tls: &TlsEvidence) -> Check {
             format!("SELECT 1 failed: {}", e.quote()),
         )
         .with_ms(sql.query_ms),
+        // The credentials were accepted, then the server ended the session (unknown
+        // database, no CONNECT privilege, too many connections, shutting down): the
+        // database does not serve this login, so the round trip failed.
+        None if matches!(sql.auth, Some(Ok(()))) => Check::new(
+            "ping",
+            Status::Fail,
+            match &sql.refused {
+                Some(e) => format!(
+                    "the login was accepted, then the server refused the session: {}",
+                    e.quote()
+                ),
+                None => format!(
+                    "the login was accepted, but no query was answered (last step reached: {})",
+                    sql.reached
+                ),
+            },
+        ),
         None if sql.refused.is_some() || matches!(sql.auth, Some(Err(_))) => Check::new(
             "ping",
             Status::Skip,
@@ -358,6 +375,16 @@ fn quote(reply: &Reply) -> String {
 
 fn is_noauth(reply: &Reply) -> bool {
     matches!(reply, Reply::Error(e) if e.starts_with("NOAUTH"))
+}
+
+/// An ACL refusal (`-NOPERM ...`): the server read the command over the session and
+/// answered as Redis, so the round trip worked; the user may just not run this command.
+fn is_acl_refusal(e: &str) -> bool {
+    e.starts_with("NOPERM")
+}
+
+fn acl_message(command: &str, e: &str) -> String {
+    format!("{command} refused by the server's ACL (-{e}): the round trip over the session worked; this user may not run {command}")
 }
 
 /// `auth`.
@@ -430,6 +457,9 @@ pub fn ping(app: &AppEvidence, tls: &TlsEvidence) -> Check {
         ms,
     }) = &app.select
     {
+        if is_acl_refusal(e) {
+            return Check::new("ping", Status::Warn, acl_message("SELECT", e)).with_ms(*ms);
+        }
         return Check::new("ping", Status::Fail, format!("SELECT refused: -{e}")).with_ms(*ms);
     }
     match &app.ping {
@@ -440,6 +470,12 @@ pub fn ping(app: &AppEvidence, tls: &TlsEvidence) -> Check {
         }) if s == "PONG" => Check::new("ping", Status::Pass, "PONG").with_ms(*ms),
         Some(Exchange { outcome: Ok(r), ms }) if is_noauth(r) => {
             Check::new("ping", Status::Skip, format!("{} (see auth)", quote(r))).with_ms(*ms)
+        }
+        Some(Exchange {
+            outcome: Ok(Reply::Error(e)),
+            ms,
+        }) if is_acl_refusal(e) => {
+            Check::new("ping", Status::Warn, acl_message("PING", e)).with_ms(*ms)
         }
         Some(Exchange { outcome: Ok(r), ms }) => Check::new(
             "ping",
@@ -463,8 +499,8 @@ pub fn ping(app: &AppEvidence, tls: &TlsEvidence) -> Check {
     }
 }
 
-/// `plaintext-refused`: a plaintext attempt on the same port must (or may) not be served.
-pub fn plaintext_refused(ev: &PlaintextEvidence, expect: ExpectPlaintext) -> Check {
+/// One probed port, judged: (status, message).
+fn plaintext_port(ev: &PlaintextEvidence, expect: ExpectPlaintext) -> (Status, String) {
     let (served, words) = match &ev.outcome {
         Ok(PlainSqlAnswer::Served(w)) => (true, w.clone()),
         Ok(PlainSqlAnswer::Refused(w)) => (false, w.clone()),
@@ -472,12 +508,12 @@ pub fn plaintext_refused(ev: &PlaintextEvidence, expect: ExpectPlaintext) -> Che
             let msg = format!(
                 "cannot tell from outside: {w}; the server answers a plaintext login for an unknown user the same way whether or not it requires TLS\nhint: check `SHOW GLOBAL VARIABLES LIKE 'require_secure_transport'` on the server"
             );
-            return Check::new("plaintext-refused", Status::Warn, msg).with_ms(ev.ms);
+            return (Status::Warn, msg);
         }
         Err(IoFailure::Timeout) => (false, "no answer before the deadline".into()),
         Err(f) => (false, f.describe()),
     };
-    let (status, msg) = match (expect, served) {
+    match (expect, served) {
         (ExpectPlaintext::Refused, false) => {
             (Status::Pass, format!("plaintext not served: {words}"))
         }
@@ -493,8 +529,53 @@ pub fn plaintext_refused(ev: &PlaintextEvidence, expect: ExpectPlaintext) -> Che
             Status::Fail,
             format!("plaintext was expected to be allowed, but: {words}"),
         ),
+        (ExpectPlaintext::Any, _) => (Status::Pass, format!("not judged: {words}")),
+    }
+}
+
+/// `plaintext-refused`: plaintext attempts on the target's port and on every other port
+/// asked for must (or may) not be served. `probes` pairs each port with what it answered;
+/// `own_port` is the target's port (its line carries no port prefix when it is alone).
+pub fn plaintext_refused(
+    probes: &[(u16, PlaintextEvidence)],
+    own_port: u16,
+    expect: ExpectPlaintext,
+) -> Check {
+    let judged: Vec<(u16, Status, String)> = probes
+        .iter()
+        .map(|(port, ev)| {
+            let (st, msg) = plaintext_port(ev, expect);
+            (*port, st, msg)
+        })
+        .collect();
+    let ms: f64 = probes.iter().map(|(_, e)| e.ms).sum();
+    let status = judged
+        .iter()
+        .map(|j| j.1)
+        .max_by_key(|s| match s {
+            Status::Fail => 3,
+            Status::Warn => 2,
+            Status::Pass => 1,
+            Status::Skip => 0,
+        })
+        .unwrap_or(Status::Skip);
+    let message = match judged.as_slice() {
+        [] => "no port probed".to_string(),
+        [(port, _, msg)] if *port == own_port => msg.clone(),
+        many => many
+            .iter()
+            .map(|(port, _, msg)| {
+                let mine = if *port == own_port {
+                    " (the TLS port)"
+                } else {
+                    ""
+                };
+                format!("port {port}{mine}: {}", msg.replace('\n', "\n  "))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
     };
-    Check::new("plaintext-refused", status, msg).with_ms(ev.ms)
+    Check::new("plaintext-refused", status, message).with_ms(ms)
 }
 
 /// Classifies a Redis reply to a plaintext PING: every reply means the plaintext command

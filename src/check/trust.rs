@@ -96,9 +96,12 @@ pub fn judge_chain(
         }
     };
 
-    let (trust_check, anchor, path_ders) =
+    let (trust_check, anchor, path_ders, verified_at) =
         chain_trust(&leaf, leaf_der, presented, trust, &chain, now);
-    let anchor_check = anchor_check(&trust_check, anchor.as_ref(), trust);
+    let first_only_ok = anchor
+        .as_ref()
+        .is_some_and(|a| first_only_verifies(presented, trust, &a.file, verified_at));
+    let anchor_check = anchor_check(&trust_check, anchor.as_ref(), trust, first_only_ok);
     let name_check = server_name_check(&leaf, expected, chain.first());
     // Without a verified path only the leaf is judged: extra certificates a server sends
     // (or a decoy) must not take the blame.
@@ -138,19 +141,22 @@ fn chain_trust(
     trust: &TrustStore,
     chain: &[CertInfo],
     now: UnixSeconds,
-) -> (Check, Option<AnchorInfo>, Vec<Vec<u8>>) {
-    // A trusted leaf pins the server: accepted when byte-identical.
+) -> (Check, Option<AnchorInfo>, Vec<Vec<u8>>, UnixSeconds) {
+    // A trusted certificate presented as the server's own pins the server when it is
+    // byte-identical: a non-CA leaf, or a self-signed CA:TRUE certificate (what
+    // `openssl req -x509` makes), which openssl and redis-cli accept the same way. The
+    // server still proved possession of its key in the handshake.
     if let Some(src) = trust.sources.iter().find(|s| {
-        s.is_leaf
-            && s.der
-                .as_ref()
-                .is_some_and(|d| d.as_ref() == leaf_der.as_ref())
+        s.der
+            .as_ref()
+            .is_some_and(|d| d.as_ref() == leaf_der.as_ref())
     }) {
         let info = AnchorInfo {
             file: src.file.clone(),
             index: src.index,
             subject: src.subject.clone(),
             pinned: true,
+            via: vec![],
         };
         let msg = format!(
             "pinned: the presented certificate is byte-identical to {} #{} ({})",
@@ -160,6 +166,7 @@ fn chain_trust(
             Check::new("chain-trust", Status::Pass, msg),
             Some(info),
             vec![leaf_der.to_vec()],
+            now,
         );
     }
     let intermediates = &presented[1..];
@@ -179,9 +186,11 @@ fn chain_trust(
 
     let mut result = verify(now);
     let mut judged_at_other_time = false;
+    let mut verified_at = now;
     if matches!(&result, Err(e) if is_time_error(e)) {
         judged_at_other_time = true;
         for t in candidate_times(chain) {
+            verified_at = t;
             result = verify(t);
             if !matches!(&result, Err(e) if is_time_error(e)) {
                 break;
@@ -222,16 +231,27 @@ fn chain_trust(
     match result {
         Ok(path) => {
             let idx = trust.anchors.iter().position(|a| a == path.anchor());
-            let src = idx.map(|i| &trust.sources[i]);
+            // The path ends at a bundle certificate; like openssl, follow it up through
+            // the bundle to the self-signed root that issued it.
+            let (via, top) = match idx {
+                Some(i) => bundle_root(trust, i),
+                None => (vec![], None),
+            };
+            let src = top.map(|i| &trust.sources[i]);
             let anchor = src.map(|s| AnchorInfo {
                 file: s.file.clone(),
                 index: s.index,
                 subject: s.subject.clone(),
                 pinned: false,
+                via: via.iter().map(|i| trust.sources[*i].index).collect(),
             });
             let mut path_ders: Vec<Vec<u8>> = vec![leaf_der.to_vec()];
             path_ders.extend(path.intermediate_certificates().map(|c| c.der().to_vec()));
-            if let Some(d) = src.and_then(|s| s.der.as_ref()) {
+            for d in via
+                .iter()
+                .chain(top.iter())
+                .filter_map(|i| trust.sources[*i].der.as_ref())
+            {
                 path_ders.push(d.to_vec());
             }
             let names: Vec<String> = path_ders
@@ -254,6 +274,7 @@ fn chain_trust(
                 Check::new("chain-trust", Status::Pass, msg),
                 anchor,
                 path_ders,
+                verified_at,
             )
         }
         Err(e) => {
@@ -285,9 +306,84 @@ fn chain_trust(
                 Check::new("chain-trust", Status::Fail, msg),
                 None,
                 presented.iter().map(|c| c.to_vec()).collect(),
+                now,
             )
         }
     }
+}
+
+/// From the anchor webpki stopped at (`trust.sources[start]`), the bundle certificates
+/// crossed up to the self-signed root of the same file that issued it (each link
+/// confirmed by its signature), and that root. Without such a root the anchor itself is
+/// the top: `(vec![], Some(start))`.
+fn bundle_root(trust: &TrustStore, start: usize) -> (Vec<usize>, Option<usize>) {
+    let mut via: Vec<usize> = Vec::new();
+    let mut cur = start;
+    // Bounded by the bundle: every step moves to a certificate not visited yet.
+    while via.len() < trust.sources.len() {
+        let src = &trust.sources[cur];
+        let Some(der) = src.der.as_ref() else { break };
+        if crate::pki::bundle::signed_by(der, der) {
+            break;
+        }
+        let issuer = trust.sources.iter().enumerate().position(|(i, o)| {
+            i != cur
+                && i != start
+                && !via.contains(&i)
+                && o.file == src.file
+                && o.der
+                    .as_ref()
+                    .is_some_and(|od| crate::pki::bundle::signed_by(der, od))
+        });
+        match issuer {
+            Some(i) => {
+                via.push(cur);
+                cur = i;
+            }
+            None => break,
+        }
+    }
+    (via, Some(cur))
+}
+
+/// Whether the presented chain verifies against a trust set holding only certificate #0
+/// of `file`: what a client that imports only the first certificate of a PEM would do.
+fn first_only_verifies(
+    presented: &[CertificateDer<'_>],
+    trust: &TrustStore,
+    file: &str,
+    at: UnixSeconds,
+) -> bool {
+    let Some(first) = trust
+        .sources
+        .iter()
+        .position(|s| s.file == file && s.index == 0)
+    else {
+        return false;
+    };
+    let Some(leaf_der) = presented.first() else {
+        return false;
+    };
+    let Ok(leaf) = EndEntityCert::try_from(leaf_der) else {
+        return false;
+    };
+    if trust.sources[first]
+        .der
+        .as_ref()
+        .is_some_and(|d| d.as_ref() == leaf_der.as_ref())
+    {
+        return true;
+    }
+    leaf.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &trust.anchors[first..=first],
+        &presented[1..],
+        crate::pki::chain::unix_time(at),
+        KeyUsage::server_auth(),
+        None,
+        None,
+    )
+    .is_ok()
 }
 
 /// Times worth trying when `now` is outside some validity period: the common window of
@@ -327,13 +423,35 @@ fn webpki_reason(e: &webpki::Error) -> String {
     }
 }
 
-fn anchor_check(trust_check: &Check, anchor: Option<&AnchorInfo>, trust: &TrustStore) -> Check {
+/// `anchor`: which trusted certificate anchored the chain. `first_only_ok`: the chain
+/// also verifies with only certificate #0 of the anchor's file (so a client that imports
+/// only the first certificate of the PEM is fine).
+fn anchor_check(
+    trust_check: &Check,
+    anchor: Option<&AnchorInfo>,
+    trust: &TrustStore,
+    first_only_ok: bool,
+) -> Check {
     if trust_check.status != Status::Pass {
         return Check::new("anchor", Status::Skip, "no anchor: chain-trust failed");
     }
     let Some(a) = anchor else {
         return Check::new("anchor", Status::Pass, "anchored by a trusted root");
     };
+    let source = trust
+        .sources
+        .iter()
+        .find(|s| s.file == a.file && s.index == a.index);
+    if a.pinned && source.is_some_and(|s| !s.is_leaf) {
+        return Check::new(
+            "anchor",
+            Status::Warn,
+            format!(
+                "pinned {} #{}, but the server's certificate is a CA certificate (CA:TRUE or keyCertSign): it is trusted here because it is byte-identical to the pinned one; issue the server a leaf certificate signed by a CA",
+                a.file, a.index
+            ),
+        );
+    }
     if a.pinned {
         return Check::new(
             "anchor",
@@ -341,12 +459,18 @@ fn anchor_check(trust_check: &Check, anchor: Option<&AnchorInfo>, trust: &TrustS
             format!("pinned leaf {} #{}", a.file, a.index),
         );
     }
+    let via = if a.via.is_empty() {
+        String::new()
+    } else {
+        let v: Vec<String> = a.via.iter().map(|i| format!("#{i}")).collect();
+        format!(" via {}", v.join(", "))
+    };
     let size = trust
         .file_sizes
         .iter()
         .find(|(f, _)| *f == a.file)
         .map_or(0, |(_, n)| *n);
-    if a.index > 0 && size > 1 {
+    if !first_only_ok && size > 1 {
         let first = trust
             .sources
             .iter()
@@ -357,7 +481,7 @@ fn anchor_check(trust_check: &Check, anchor: Option<&AnchorInfo>, trust: &TrustS
             "anchor",
             Status::Warn,
             format!(
-                "anchored by {} #{} ({}), not the first certificate of the file: a client that imports only the first certificate (#0 {first}) will fail; import all {size}",
+                "anchored by {} #{} ({}){via}, not the first certificate of the file, and the chain does not verify with #0 alone: a client that imports only the first certificate (#0 {first}) will fail; import all {size}",
                 a.file, a.index, a.subject
             ),
         );
@@ -365,7 +489,7 @@ fn anchor_check(trust_check: &Check, anchor: Option<&AnchorInfo>, trust: &TrustS
     Check::new(
         "anchor",
         Status::Pass,
-        format!("{} #{} ({})", a.file, a.index, a.subject),
+        format!("{} #{} ({}){via}", a.file, a.index, a.subject),
     )
 }
 

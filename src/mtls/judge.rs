@@ -254,6 +254,7 @@ pub fn chain_step(
             index: t.index,
             subject: t.info.subject.clone(),
             pinned: true,
+            via: vec![],
         };
         let (status, dates) = leaf_dates(leaf, allow_outdated, now);
         let msg = format!(
@@ -330,6 +331,7 @@ pub fn chain_step(
                 index: src.index,
                 subject: src.info.subject.clone(),
                 pinned: false,
+                via: vec![],
             };
             let mut names = vec![leaf.subject.clone()];
             let mut problems = Vec::new();

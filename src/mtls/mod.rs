@@ -62,6 +62,29 @@ pub struct MtlsPolicy {
     pub config_certs: Vec<TrustedCert>,
     /// Findings about the rules themselves (deprecated fields, unused subjects).
     pub notes: Vec<Finding>,
+    /// The server's rules were given (flags or `--config`). Without them `verify` still
+    /// checks the client certificate locally (dates, EKU, key), but cannot know how the
+    /// server treats an EKU without clientAuth, so that is a warning.
+    pub declared: bool,
+    /// Warn when the client leaf expires within this many days (`verify --warn-days`).
+    pub warn_days: Option<i64>,
+}
+
+impl MtlsPolicy {
+    /// No server rules known: only the certificate's own facts are judged.
+    pub fn undeclared(allow_outdated: bool) -> Self {
+        MtlsPolicy {
+            validation: Validation::None,
+            validation_source: "default".into(),
+            authorized: vec![],
+            allow_outdated,
+            config: None,
+            config_certs: vec![],
+            notes: vec![],
+            declared: false,
+            warn_days: None,
+        }
+    }
 }
 
 /// Resolves the rule flags (`--validation`, `--authorized-subject`, `--config`) into a policy;
@@ -176,6 +199,8 @@ pub fn policy_from_rules(
         config: summary,
         config_certs,
         notes,
+        declared: true,
+        warn_days: None,
     })
 }
 
@@ -202,6 +227,7 @@ pub fn client_policy_check(
     let mut parts: Vec<(Status, String)> = Vec::new();
     let trusted_leaf = policy.config_certs.iter().find(|t| t.is_leaf());
     match (judge::subject_rule(policy, leaf), trusted_leaf) {
+        (None, _) if !policy.declared => {}
         (None, _) => parts.push((Status::Pass, "no subject validation configured".into())),
         (Some(_), Some(t)) => parts.push((
             Status::Pass,
@@ -217,10 +243,23 @@ pub fn client_policy_check(
     parts.push(match ku.status {
         Status::Pass if leaf.raw.has_eku => (Status::Pass, "clientAuth ok".into()),
         Status::Pass => (Status::Pass, "no extended key usage (any purpose)".into()),
+        // Without the server's rules, say what most servers will do, as a warning.
+        Status::Fail if !policy.declared => (Status::Warn, ku.message),
         s => (s, ku.message),
     });
     if policy.config_certs.is_empty() {
-        parts.push(judge::leaf_dates(leaf, policy.allow_outdated, now));
+        let (status, msg) = judge::leaf_dates(leaf, policy.allow_outdated, now);
+        match policy.warn_days {
+            Some(w) if status == Status::Pass && leaf.days_left < w => parts.push((
+                Status::Warn,
+                format!(
+                    "the client certificate expires {} ({} days left; warning threshold {w} days)",
+                    rfc3339(leaf.raw.not_after),
+                    leaf.days_left
+                ),
+            )),
+            _ => parts.push((status, msg)),
+        }
     } else {
         let (c, _) = judge::chain_step(
             &policy.config_certs,
@@ -238,6 +277,10 @@ pub fn client_policy_check(
             _ => c.message,
         };
         parts.push((c.status, msg));
+    }
+    if !policy.declared {
+        // verify loaded --cert and --key together: a mismatch is an input error (exit 2).
+        parts.push((Status::Pass, "key matches the certificate".into()));
     }
     let status = if parts.iter().any(|p| p.0 == Status::Fail) {
         Status::Fail

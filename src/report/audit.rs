@@ -282,6 +282,25 @@ fn failing_steps(r: &TargetResult) -> Vec<String> {
     v
 }
 
+/// Steps that warned and policy findings of warning severity: shown next to each target,
+/// so a warning present on every target (the bundle anchor, say) is seen.
+fn warning_steps(r: &TargetResult) -> Vec<String> {
+    let mut v: Vec<String> = r
+        .report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Warn)
+        .map(|c| c.check.to_string())
+        .collect();
+    v.extend(
+        r.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warn)
+            .map(|f| format!("policy:{}", f.rule)),
+    );
+    v
+}
+
 fn leaf_days(r: &VerifyReport) -> String {
     r.chain
         .first()
@@ -348,7 +367,21 @@ impl Sink for HumanSink {
             tls_version(&r.report),
             leaf_days(&r.report),
             failing_steps(r).join(", ")
-        )
+        )?;
+        let warnings = warning_steps(r);
+        if !warnings.is_empty() {
+            for c in r.report.checks.iter().filter(|c| c.status == Status::Warn) {
+                writeln!(
+                    self.out,
+                    "{:<7} {:<28} warn {}: {}",
+                    "",
+                    "",
+                    c.check,
+                    c.message.lines().next().unwrap_or("")
+                )?;
+            }
+        }
+        Ok(())
     }
 
     fn bundle(&mut self, b: &BundleResult) -> io::Result<()> {
@@ -536,11 +569,12 @@ impl Sink for MarkdownSink {
             "**FAIL**"
         };
         self.rows.push_str(&format!(
-            "| {} | {verdict} | {} | {} | {} |\n",
+            "| {} | {verdict} | {} | {} | {} | {} |\n",
             md(&r.id),
             md(&tls_version(&r.report)),
             leaf_days(&r.report),
-            md(&failing_steps(r).join(", "))
+            md(&failing_steps(r).join(", ")),
+            md(&warning_steps(r).join(", "))
         ));
         for f in &r.findings {
             self.findings.push((
@@ -618,7 +652,7 @@ impl Sink for MarkdownSink {
             s.bundles_failed
         )?;
         if s.targets > 0 {
-            writeln!(self.out, "\n## Targets\n\n| target | verdict | TLS | days left (leaf) | failing |\n|---|---|---|---|---|")?;
+            writeln!(self.out, "\n## Targets\n\n| target | verdict | TLS | days left (leaf) | failing | warnings |\n|---|---|---|---|---|---|")?;
             self.out.write_all(self.rows.as_bytes())?;
         }
         if s.bundles > 0 {

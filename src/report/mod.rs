@@ -46,6 +46,8 @@ pub struct VerifyReport {
     pub chain: Vec<CertInfo>,
     pub anchor: Option<AnchorInfo>,
     pub ping: Option<PingInfo>,
+    /// One entry per port probed for plaintext (the target's own and `--plaintext-port`s).
+    pub plaintext: Vec<PlaintextInfo>,
     pub attempts: u32,
     /// Not printed: the verified path's certificates (leaf first), for policies and metrics.
     #[serde(skip)]
@@ -79,6 +81,38 @@ pub struct AnchorInfo {
     pub subject: String,
     /// The presented leaf itself is in the trusted file (pinned), not a CA.
     pub pinned: bool,
+    /// Indexes (in the same file) of the bundle certificates crossed between the chain
+    /// and the root reported as the anchor, in path order; empty when none.
+    pub via: Vec<usize>,
+}
+
+/// What one port answered to a plaintext attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlaintextInfo {
+    pub port: u16,
+    /// `served`, `refused`, or `inconclusive` (the answer does not tell).
+    pub answer: &'static str,
+    /// The server's words, or how the connection ended.
+    pub detail: String,
+    pub ms: f64,
+}
+
+impl PlaintextInfo {
+    pub fn from_evidence(port: u16, ev: &crate::evidence::PlaintextEvidence) -> Self {
+        use crate::evidence::PlainSqlAnswer as A;
+        let (answer, detail) = match &ev.outcome {
+            Ok(A::Served(w)) => ("served", w.clone()),
+            Ok(A::Refused(w)) => ("refused", w.clone()),
+            Ok(A::Inconclusive(w)) => ("inconclusive", w.clone()),
+            Err(f) => ("refused", f.describe()),
+        };
+        PlaintextInfo {
+            port,
+            answer,
+            detail,
+            ms: (ev.ms * 100.0).round() / 100.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
