@@ -4,6 +4,7 @@
 //! Memory stays flat in the number of targets: a result is written as soon as every
 //! earlier target's result has been written, and then dropped.
 
+use crate::step::Step;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -215,7 +216,11 @@ async fn verify_one(
     if let Some(why) = &spec.credentials_error {
         report.checks.insert(
             0,
-            crate::finding::Check::new("credentials", crate::finding::Status::Fail, why.clone()),
+            crate::finding::Check::new(
+                Step::Credentials,
+                crate::finding::Status::Fail,
+                why.clone(),
+            ),
         );
         report.verdict = Verdict::Fail;
     }

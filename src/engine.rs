@@ -1,11 +1,12 @@
-//! The verification pipeline for one target: connect -> evidence -> checks -> report.
+//! The verification pipeline for one target: collect -> evidence -> judge -> report.
 //!
 //! One pipeline serves `verify` and `audit` for every protocol: [`verify_target`] runs it
-//! once or, with `--wait`, until it passes or the deadline passes. The steps are the same
-//! for Redis, PostgreSQL, MySQL and plain TLS; only how TLS starts (directly, or inside the
-//! database protocol) and the application round trip differ. Certificate checks are judged
-//! right after the handshake, because credentials are only sent to a server whose
-//! certificate passed them.
+//! once or, with `--wait`, until it passes or the deadline passes. [`collect`] does all the
+//! I/O and returns an [`Evidence`] value; [`crate::check::judge`] judges it; the report is
+//! built from both. The steps are the same for Redis, PostgreSQL, MySQL and plain TLS; only
+//! how TLS starts (directly, or inside the database protocol) and the application round
+//! trip differ. Credentials are only sent to a server whose certificate passed the
+//! certificate checks, so collection asks the same pure judgement before it sends them.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant as StdInstant};
@@ -14,26 +15,17 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 
-use crate::check::session::{self, RoundTrip};
-use crate::check::trust;
-use crate::clock;
+use crate::check::{self, session, trust};
+use crate::clock::{self, UnixSeconds};
 use crate::connect::{tcp, tls};
-use crate::evidence::{AppEvidence, IoFailure, PlaintextEvidence, Reply, SqlEvidence, TlsEvidence};
-use crate::finding::{Check, Status};
+use crate::evidence::{
+    App, AppEvidence, Evidence, IoFailure, PlaintextEvidence, PlaintextProbes, Reply, SqlEvidence,
+    Timed, TlsEvidence,
+};
 use crate::plan::VerifyPlan;
 use crate::probe::{mysql, postgres, redis as resp};
 use crate::report::{self, PingInfo, PlaintextInfo, TlsFacts, VerifyReport};
 use crate::target::Scheme;
-
-/// The order in which TLS steps are reported.
-const TLS_STEPS: &[&str] = &[
-    "tls-handshake",
-    "chain-trust",
-    "anchor",
-    "server-name",
-    "expiry",
-    "client-cert",
-];
 
 /// Verifies one target, retrying on fresh connections while `--wait` allows.
 pub async fn verify_target(plan: &VerifyPlan) -> VerifyReport {
@@ -52,326 +44,189 @@ pub async fn verify_target(plan: &VerifyPlan) -> VerifyReport {
     }
 }
 
+/// One attempt on fresh connections: collect, judge, report.
+pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
+    let now = plan.at.unwrap_or_else(clock::now);
+    let evidence = collect(plan, now).await;
+    let judged = check::judge(&evidence, &plan.expectations(now), now);
+    build_report(plan, &evidence, judged)
+}
+
 fn ms_since(t: StdInstant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
-/// What the application round trip observed, per protocol.
-enum App {
-    Redis(AppEvidence),
-    Sql(SqlEvidence),
-    /// `tls://`: no protocol; the failure seen while waiting briefly for an alert.
-    Tls(Option<IoFailure>),
-    /// The handshake did not complete: no round trip was possible.
-    NotReached,
-}
-
-/// Steps of one attempt, in the order they are reported.
-struct Steps<'a> {
-    plan: &'a VerifyPlan,
-    checks: Vec<Check>,
-}
-
-impl Steps<'_> {
-    fn push(&mut self, c: Check) {
-        self.checks.push(c);
-    }
-
-    /// Every step not yet judged becomes `skip` with `reason` (except plaintext-refused,
-    /// which runs on its own connection).
-    fn skip_rest(&mut self, reason: &str) {
-        for step in steps_for(self.plan) {
-            if step != "plaintext-refused" && !self.checks.iter().any(|c| c.check == step) {
-                self.checks
-                    .push(Check::new(step, Status::Skip, reason.to_string()));
-            }
-        }
-    }
-}
-
-/// One attempt on fresh connections.
-pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
-    let now = plan.at.unwrap_or_else(clock::now);
-    let scheme = plan.target.scheme;
-    let mut out = VerifyReport {
-        target: plan.target.display(),
-        verdict: report::Verdict::Fail,
-        checks: vec![],
-        tls: None,
-        chain: vec![],
-        anchor: None,
-        ping: None,
-        attempts: 1,
-        verified_path: vec![],
-        plaintext: vec![],
-    };
-    if scheme.uses_tls() {
-        // Non-null for every TLS target, even when the handshake was never reached.
-        out.tls = Some(TlsFacts {
-            sni: plan.sni.clone(),
-            ..TlsFacts::default()
-        });
-    }
-    let mut steps = Steps {
-        plan,
-        checks: Vec::new(),
-    };
-
-    // client-policy: the server's rules applied to --cert before any connection.
-    if let Some(policy) = &plan.client_policy {
-        let chain = plan
-            .client
-            .as_ref()
-            .map(|c| c.chain.as_slice())
-            .unwrap_or(&[]);
-        steps.push(crate::mtls::client_policy_check(policy, chain, now));
-    }
-
-    // resolve
+/// Every observation of one attempt, in the order the protocol allows them.
+pub async fn collect(plan: &VerifyPlan, now: UnixSeconds) -> Evidence {
     let t = StdInstant::now();
-    let addrs = match tcp::resolve(
+    let resolved = tcp::resolve(
         &plan.target.host,
         plan.target.port,
         Instant::now() + plan.timeout,
     )
-    .await
-    {
-        Ok(a) => {
-            let shown: Vec<String> = a.iter().map(|s| s.ip().to_string()).collect();
-            steps.push(Check::new("resolve", Status::Pass, shown.join(", ")).with_ms(ms_since(t)));
-            a
-        }
-        Err(e) => {
-            steps.push(Check::new("resolve", Status::Fail, e).with_ms(ms_since(t)));
-            steps.skip_rest("not reached: resolve failed");
-            return finish(out, steps);
-        }
+    .await;
+    let mut ev = Evidence {
+        resolve: Timed {
+            value: resolved,
+            ms: ms_since(t),
+        },
+        tcp: None,
+        tls: None,
+        credentials_withheld: false,
+        app: App::NotReached,
+        plaintext: None,
+    };
+    let Ok(addrs) = ev.resolve.value.clone() else {
+        return ev;
     };
 
-    // tcp
     let t = StdInstant::now();
-    let (stream, addr) = match tcp::connect(&addrs, Instant::now() + plan.timeout).await {
-        Ok(s) => {
-            steps.push(
-                Check::new("tcp", Status::Pass, format!("connected to {}", s.1))
-                    .with_ms(ms_since(t)),
-            );
-            s
+    let connected = tcp::connect(&addrs, Instant::now() + plan.timeout).await;
+    let (stream, addr) = match connected {
+        Ok((s, a)) => {
+            ev.tcp = Some(Timed {
+                value: Ok(a),
+                ms: ms_since(t),
+            });
+            (s, a)
         }
         Err(e) => {
-            steps.push(Check::new("tcp", Status::Fail, e).with_ms(ms_since(t)));
-            steps.skip_rest("not reached: tcp failed");
-            out.plaintext =
-                plaintext_step(plan, &addrs, &mut steps, !plan.plaintext_implicit).await;
-            return finish(out, steps);
+            ev.tcp = Some(Timed {
+                value: Err(e),
+                ms: ms_since(t),
+            });
+            ev.plaintext = plaintext_probes(plan, &addrs, !plan.plaintext_implicit).await;
+            return ev;
         }
     };
 
-    let mut tls_ev = TlsEvidence::default();
-    let mut withheld: Option<String> = None;
-    let app = if !scheme.uses_tls() {
-        for step in TLS_STEPS {
-            steps.push(Check::new(step, Status::Skip, "plaintext target"));
-        }
-        let mut s = stream;
-        let mut app = AppEvidence::default();
-        // Plaintext: a PING first, so that the password only goes to a server that proved
-        // it is a plaintext Redis (PONG or an error reply), never to a TLS port or another
-        // service. A plaintext target sends credentials in clear by definition.
-        let first = resp::command(&mut s, &resp::ping_cmd(), Instant::now() + plan.timeout).await;
-        let is_redis = first.outcome.is_ok();
-        app.ping = Some(first);
-        if is_redis && (plan.password.is_some() || plan.target.db.is_some()) {
-            redis_round_trip(&mut s, plan, true, &mut app).await;
-        }
-        let closed = |x: &Option<crate::evidence::Exchange>| {
-            x.as_ref().is_some_and(|p| {
-                matches!(
-                    p.outcome,
-                    Err(IoFailure::Closed | IoFailure::Reset | IoFailure::NotTls(_))
-                )
-            })
-        };
-        if closed(&app.ping) || closed(&app.auth) {
-            app.speaks_tls = speaks_tls(addr, plan).await;
-        }
-        App::Redis(app)
+    if !plan.target.scheme.uses_tls() {
+        ev.app = App::Redis(plaintext_redis(stream, addr, plan).await);
     } else {
-        let (ev, stream, greeting) = start_tls(stream, addr, plan).await;
-        tls_ev = ev;
-        steps.push(session::tls_handshake(&tls_ev));
-        let facts = out.tls.get_or_insert_with(TlsFacts::default);
-        facts.version = tls_ev.version.clone();
-        facts.cipher_suite = tls_ev.cipher_suite.clone();
-        facts.client_cert_requested = tls_ev.record.client_cert_requested;
-        facts.acceptable_ca_names = tls_ev.record.acceptable_ca_names.clone();
-        if tls_ev.record.presented.is_empty() && tls_ev.failure.is_some() {
-            for step in ["chain-trust", "anchor", "server-name", "expiry"] {
-                steps.push(Check::new(
-                    step,
-                    Status::Skip,
-                    "no certificate received: tls-handshake failed",
-                ));
-            }
-            if tls_ev
-                .failure
-                .as_ref()
-                .is_some_and(|f| !session::is_client_cert_rejection(f, &tls_ev))
-            {
-                steps.skip_rest("not reached: tls-handshake failed");
-                let own = !(plan.plaintext_implicit
-                    && matches!(tls_ev.failure, Some(IoFailure::Timeout)));
-                out.plaintext = plaintext_step(plan, &addrs, &mut steps, own).await;
-                return finish(out, steps);
-            }
+        let (tls_ev, stream, greeting) = start_tls(stream, addr, plan).await;
+        let rejected = tls_ev
+            .failure
+            .as_ref()
+            .is_some_and(|f| session::is_client_cert_rejection(f, &tls_ev));
+        if tls_ev.record.presented.is_empty() && tls_ev.failure.is_some() && !rejected {
+            let own =
+                !(plan.plaintext_implicit && matches!(tls_ev.failure, Some(IoFailure::Timeout)));
+            ev.tls = Some(tls_ev);
+            ev.plaintext = plaintext_probes(plan, &addrs, own).await;
+            return ev;
         }
-        let judged = trust::judge_chain(
-            &tls_ev.record.presented,
-            &plan.trust,
-            &plan.expected_name,
-            now,
-            plan.warn_days,
-        );
-        out.chain = judged.chain.clone();
-        out.anchor = judged.anchor.clone();
-        out.verified_path = judged.verified_path.clone();
-        if !tls_ev.record.presented.is_empty() {
-            steps.checks.extend(judged.checks.iter().cloned());
-        }
-        withheld = (plan.password.is_some() && !judged.trusted).then(|| {
-            let failed: Vec<&str> = judged
-                .checks
-                .iter()
-                .filter(|c| c.status == Status::Fail)
-                .map(|c| c.check)
-                .collect();
-            format!(
-                "credentials withheld: the server certificate failed {}",
-                failed.join(", ")
+        // The credentials gate: the same judgement `check` reports, asked now.
+        let trusted = !tls_ev.record.presented.is_empty()
+            && trust::judge_chain(
+                &tls_ev.record.presented,
+                &plan.trust,
+                &plan.expected_name,
+                now,
+                plan.warn_days,
             )
-        });
-        match stream {
+            .trusted;
+        ev.credentials_withheld = plan.password.is_some() && !trusted;
+        ev.app = match stream {
             None => App::NotReached,
-            Some(mut s) => app_round_trip(&mut s, plan, greeting.as_ref(), withheld.clone()).await,
-        }
-    };
-
-    // Judge the round trip.
-    if scheme.uses_tls() {
-        let client = plan.client.as_ref().and_then(|c| {
-            let info = crate::pki::describe::describe(0, &c.chain[0], now).ok()?;
-            Some(session::ClientSummary {
-                needs_issuer: !info.self_signed,
-                subject: info.subject,
-                issuer: info.issuer,
-                chain_len: c.chain.len(),
-            })
-        });
-        let rt = match &app {
-            App::Redis(a) => RoundTrip::from_redis(a),
-            App::Sql(sql) => RoundTrip::from_sql(sql),
-            App::Tls(f) => RoundTrip {
-                first_failure: f.clone(),
-                completed: f.is_none() && tls_ev.failure.is_none(),
-                cert_refusal: None,
-            },
-            App::NotReached => RoundTrip::default(),
+            Some(mut s) => {
+                app_round_trip(&mut s, plan, greeting.as_ref(), !ev.credentials_withheld).await
+            }
         };
-        steps.push(session::client_cert(&tls_ev, &rt, client.as_ref()));
+        ev.tls = Some(tls_ev);
     }
-    match &app {
-        App::Redis(a) => {
-            steps.push(session::auth(a, &tls_ev, plan.password.is_some()));
-            steps.push(session::ping(a, &tls_ev));
-            if let Some(p) = &a.ping {
-                if let Ok(r) = &p.outcome {
-                    let reply = match r {
-                        Reply::Ok(s) => s.clone(),
-                        Reply::Error(e) => format!("-{e}"),
-                    };
-                    out.ping = Some(PingInfo {
-                        reply,
-                        ms: (p.ms * 100.0).round() / 100.0,
-                    });
-                }
-            }
-        }
-        App::Sql(sql) => {
-            steps.push(session::sql_auth(
-                sql,
-                &tls_ev,
-                withheld.as_deref(),
-                plan.password.is_some(),
-            ));
-            steps.push(session::sql_ping(sql, &tls_ev));
-            if let Some(Ok(v)) = &sql.query {
-                out.ping = Some(PingInfo {
-                    reply: v.clone(),
-                    ms: (sql.query_ms * 100.0).round() / 100.0,
-                });
-            }
-        }
-        App::NotReached => {
-            let rejected = tls_ev
-                .failure
-                .as_ref()
-                .is_some_and(|f| session::is_client_cert_rejection(f, &tls_ev));
-            for step in ["auth", "ping"] {
-                steps.push(if rejected {
-                    session::closed_by_rejection(step)
-                } else {
-                    Check::new(step, Status::Skip, "not reached: tls-handshake failed")
-                });
-            }
-        }
-        App::Tls(f) => {
-            steps.push(Check::new(
-                "auth",
-                Status::Skip,
-                "tls:// target: no application protocol",
-            ));
-            let msg = match f {
-                None if tls_ev.failure.is_none() => Check::new("ping", Status::Skip, "tls:// target: no application round trip; no alert arrived after the handshake"),
-                None => Check::new("ping", Status::Skip, "not reached: tls-handshake failed"),
-                Some(f) if session::is_client_cert_rejection(f, &tls_ev) => session::closed_by_rejection("ping"),
-                Some(IoFailure::Closed) => Check::new("ping", Status::Skip, "tls:// target: no application round trip; the server closed the idle connection"),
-                Some(f) => Check::new("ping", Status::Fail, format!("after the handshake: {}", f.describe())),
-            };
-            steps.push(msg);
-        }
-    }
-    out.plaintext = plaintext_step(plan, &addrs, &mut steps, true).await;
-    finish(out, steps)
+    ev.plaintext = plaintext_probes(plan, &addrs, true).await;
+    ev
 }
 
-fn steps_for(plan: &VerifyPlan) -> Vec<&'static str> {
-    let mut v = if plan.client_policy.is_some() {
-        vec!["client-policy"]
-    } else {
-        vec![]
+/// A `redis://` target: a PING first, so that the password only goes to a server that
+/// proved it is a plaintext Redis (PONG or an error reply), never to a TLS port or
+/// another service. A plaintext target sends credentials in clear by definition.
+async fn plaintext_redis(mut s: TcpStream, addr: SocketAddr, plan: &VerifyPlan) -> AppEvidence {
+    let mut app = AppEvidence::default();
+    let first = resp::command(&mut s, &resp::ping_cmd(), Instant::now() + plan.timeout).await;
+    let is_redis = first.outcome.is_ok();
+    app.ping = Some(first);
+    if is_redis && (plan.password.is_some() || plan.target.db.is_some()) {
+        redis_round_trip(&mut s, plan, true, &mut app).await;
+    }
+    let closed = |x: &Option<crate::evidence::Exchange>| {
+        x.as_ref().is_some_and(|p| {
+            matches!(
+                p.outcome,
+                Err(IoFailure::Closed | IoFailure::Reset | IoFailure::NotTls(_))
+            )
+        })
     };
-    v.extend(["resolve", "tcp"]);
-    v.extend_from_slice(TLS_STEPS);
-    v.extend(["auth", "ping"]);
-    if plan.expect_plaintext.is_some() {
-        v.push("plaintext-refused");
+    if closed(&app.ping) || closed(&app.auth) {
+        app.speaks_tls = speaks_tls(addr, plan).await;
     }
-    v
+    app
 }
 
-/// Puts the steps in their documented order and sets the verdict.
-fn finish(mut out: VerifyReport, steps: Steps<'_>) -> VerifyReport {
-    let order = steps_for(steps.plan);
-    let mut checks = steps.checks;
-    checks.sort_by_key(|c| {
-        order
-            .iter()
-            .position(|s| *s == c.check)
-            .unwrap_or(usize::MAX)
+/// The report: what was observed, the steps as judged, the verdict.
+fn build_report(plan: &VerifyPlan, ev: &Evidence, judged: check::Judged) -> VerifyReport {
+    let tls = plan.target.scheme.uses_tls().then(|| {
+        // Non-null for every TLS target, even when the handshake was never reached.
+        let t = ev.tls.clone().unwrap_or_default();
+        TlsFacts {
+            version: t.version,
+            cipher_suite: t.cipher_suite,
+            sni: plan.sni.clone(),
+            client_cert_requested: t.record.client_cert_requested,
+            acceptable_ca_names: t.record.acceptable_ca_names,
+        }
     });
-    out.verdict = VerifyReport::verdict_of(&checks);
-    out.checks = checks;
-    out
+    let ping = match &ev.app {
+        App::Redis(a) => a.ping.as_ref().and_then(|p| {
+            let reply = match p.outcome.as_ref().ok()? {
+                Reply::Ok(s) => s.clone(),
+                Reply::Error(e) => format!("-{e}"),
+            };
+            Some(PingInfo {
+                reply,
+                ms: (p.ms * 100.0).round() / 100.0,
+            })
+        }),
+        App::Sql(sql) => match &sql.query {
+            Some(Ok(v)) => Some(PingInfo {
+                reply: v.clone(),
+                ms: (sql.query_ms * 100.0).round() / 100.0,
+            }),
+            _ => None,
+        },
+        _ => None,
+    };
+    let plaintext = ev
+        .plaintext
+        .as_ref()
+        .map(|p| {
+            p.probes
+                .iter()
+                .map(|(port, e)| PlaintextInfo::from_evidence(*port, e))
+                .collect()
+        })
+        .unwrap_or_default();
+    let verdict = if judged.passed() {
+        report::Verdict::Pass
+    } else {
+        report::Verdict::Fail
+    };
+    let (chain, anchor, verified_path) = match judged.chain {
+        Some(c) => (c.chain, c.anchor, c.verified_path),
+        None => (vec![], None, vec![]),
+    };
+    VerifyReport {
+        target: plan.target.display(),
+        verdict,
+        checks: judged.checks,
+        tls,
+        chain,
+        anchor,
+        ping,
+        plaintext,
+        attempts: 1,
+        verified_path,
+    }
 }
 
 /// Starts TLS the way the protocol does: directly (Redis, tls://) or after the database's
@@ -484,24 +339,21 @@ async fn app_round_trip(
     s: &mut TlsStream<TcpStream>,
     plan: &VerifyPlan,
     greeting: Option<&mysql::Greeting>,
-    withheld: Option<String>,
+    send_credentials: bool,
 ) -> App {
     let deadline = Instant::now() + plan.timeout;
     match plan.target.scheme {
         Scheme::Rediss | Scheme::Redis => {
-            let mut app = AppEvidence {
-                auth_withheld: withheld.clone(),
-                ..AppEvidence::default()
-            };
-            redis_round_trip(s, plan, withheld.is_none(), &mut app).await;
+            let mut app = AppEvidence::default();
+            redis_round_trip(s, plan, send_credentials, &mut app).await;
             App::Redis(app)
         }
         Scheme::Postgres => {
-            App::Sql(postgres::session(s, &plan.sql_login(withheld.is_none()), deadline).await)
+            App::Sql(postgres::session(s, &plan.sql_login(send_credentials), deadline).await)
         }
         Scheme::Mysql => match greeting {
             Some(g) => App::Sql(
-                mysql::session(s, g, &plan.sql_login(withheld.is_none()), true, deadline).await,
+                mysql::session(s, g, &plan.sql_login(send_credentials), true, deadline).await,
             ),
             None => App::Sql(SqlEvidence {
                 failure: Some(IoFailure::Other("no greeting".into())),
@@ -633,62 +485,6 @@ async fn redis_round_trip<S>(
     app.ping = Some(resp::command(s, &resp::ping_cmd(), ping_deadline).await);
 }
 
-/// `plaintext-refused`: the protocol's plaintext opening on fresh connections (never
-/// with the real password), to the target's port when `own_port` and to every
-/// `--plaintext-port`. Returns what each port answered, for the report.
-async fn plaintext_step(
-    plan: &VerifyPlan,
-    addrs: &[SocketAddr],
-    steps: &mut Steps<'_>,
-    own_port: bool,
-) -> Vec<PlaintextInfo> {
-    let Some(expect) = plan.expect_plaintext else {
-        return vec![];
-    };
-    if plan.target.scheme == Scheme::Tls {
-        steps.push(Check::new(
-            "plaintext-refused",
-            Status::Skip,
-            "tls:// targets have no plaintext protocol to try",
-        ));
-        return vec![];
-    }
-    let mut ports: Vec<u16> = Vec::new();
-    if own_port {
-        ports.push(plan.target.port);
-    }
-    for p in &plan.plaintext_ports {
-        if !ports.contains(p) {
-            ports.push(*p);
-        }
-    }
-    if ports.is_empty() {
-        steps.push(Check::new(
-            "plaintext-refused",
-            Status::Skip,
-            "not run: the TLS port did not answer",
-        ));
-        return vec![];
-    }
-    let mut probes = Vec::new();
-    for port in ports {
-        let at: Vec<SocketAddr> = addrs
-            .iter()
-            .map(|a| SocketAddr::new(a.ip(), port))
-            .collect();
-        probes.push((port, plaintext_probe(plan, &at).await));
-    }
-    steps.push(session::plaintext_refused(
-        &probes,
-        plan.target.port,
-        expect,
-    ));
-    probes
-        .iter()
-        .map(|(port, ev)| PlaintextInfo::from_evidence(*port, ev))
-        .collect()
-}
-
 /// One plaintext attempt on a fresh connection to `addrs`.
 async fn plaintext_probe(plan: &VerifyPlan, addrs: &[SocketAddr]) -> PlaintextEvidence {
     let t = StdInstant::now();
@@ -712,4 +508,47 @@ async fn plaintext_probe(plan: &VerifyPlan, addrs: &[SocketAddr]) -> PlaintextEv
         outcome,
         ms: ms_since(t),
     }
+}
+
+/// The plaintext probes this plan asks for: the target's port when `own_port`, and every
+/// `--plaintext-port`. `None` when no plaintext expectation is set.
+async fn plaintext_probes(
+    plan: &VerifyPlan,
+    addrs: &[SocketAddr],
+    own_port: bool,
+) -> Option<PlaintextProbes> {
+    plan.expect_plaintext?;
+    if plan.target.scheme == Scheme::Tls {
+        return Some(PlaintextProbes {
+            probes: vec![],
+            not_run: Some("tls:// targets have no plaintext protocol to try"),
+        });
+    }
+    let mut ports: Vec<u16> = Vec::new();
+    if own_port {
+        ports.push(plan.target.port);
+    }
+    for p in &plan.plaintext_ports {
+        if !ports.contains(p) {
+            ports.push(*p);
+        }
+    }
+    if ports.is_empty() {
+        return Some(PlaintextProbes {
+            probes: vec![],
+            not_run: Some("not run: the TLS port did not answer"),
+        });
+    }
+    let mut probes = Vec::new();
+    for port in ports {
+        let at: Vec<SocketAddr> = addrs
+            .iter()
+            .map(|a| SocketAddr::new(a.ip(), port))
+            .collect();
+        probes.push((port, plaintext_probe(plan, &at).await));
+    }
+    Some(PlaintextProbes {
+        probes,
+        not_run: None,
+    })
 }

@@ -172,3 +172,76 @@ pub enum PlainSqlAnswer {
     /// whether or not `require_secure_transport` is on.
     Inconclusive(String),
 }
+
+/// A value observed, and how long observing it took.
+#[derive(Debug, Clone)]
+pub struct Timed<T> {
+    pub value: T,
+    pub ms: f64,
+}
+
+/// What the application round trip observed, per protocol.
+#[derive(Debug, Clone)]
+pub enum App {
+    /// Redis, over TLS or (for `redis://`) in plaintext.
+    Redis(AppEvidence),
+    /// PostgreSQL or MySQL over TLS.
+    Sql(SqlEvidence),
+    /// `tls://`: no protocol; the failure seen while waiting briefly for an alert.
+    Tls(Option<IoFailure>),
+    /// No round trip was possible (no connection, or the handshake did not complete).
+    NotReached,
+}
+
+/// The plaintext probes of one attempt.
+#[derive(Debug, Clone, Default)]
+pub struct PlaintextProbes {
+    /// Each probed port and what it answered, the target's own port first.
+    pub probes: Vec<(u16, PlaintextEvidence)>,
+    /// Why nothing was probed although an expectation was set.
+    pub not_run: Option<&'static str>,
+}
+
+/// Everything observed about one target in one attempt, nothing judged. The engine
+/// fills it; `check::judge` reads it.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub resolve: Timed<Result<Vec<SocketAddr>, ResolveError>>,
+    /// `None`: not attempted (resolve failed).
+    pub tcp: Option<Timed<Result<SocketAddr, ConnectError>>>,
+    /// The TLS handshake of a TLS target (`None`: plaintext target, or no TCP).
+    pub tls: Option<TlsEvidence>,
+    /// Credentials were given but not sent: the certificate checks failed first.
+    pub credentials_withheld: bool,
+    pub app: App,
+    /// `None`: no plaintext expectation, nothing probed.
+    pub plaintext: Option<PlaintextProbes>,
+}
+
+/// Why a name did not resolve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("resolving {0} did not finish before the deadline")]
+    Timeout(String),
+    #[error("cannot resolve {0}: no such host (DNS lookup failed)")]
+    NoSuchHost(String),
+    #[error("{0} resolves to no address")]
+    NoAddress(String),
+    #[error("cannot resolve {name}: {reason}")]
+    Other { name: String, reason: String },
+}
+
+/// Why no TCP connection was made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "connecting to {0} did not finish before the deadline (filtered port or unreachable host?)"
+    )]
+    Timeout(SocketAddr),
+    #[error("connection refused by {0}: nothing listens on that port")]
+    Refused(SocketAddr),
+    #[error("cannot connect to {addr}: {reason}")]
+    Other { addr: SocketAddr, reason: String },
+    #[error("no address to connect to")]
+    NoAddress,
+}

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::step::Step;
+
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,7 +76,7 @@ impl Status {
 /// One named step of a verification with its verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    pub check: &'static str,
+    pub check: Step,
     pub status: Status,
     pub message: String,
     /// Time spent in the step (0 for pure judgements of recorded evidence).
@@ -82,7 +84,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn new(check: &'static str, status: Status, message: impl Into<String>) -> Self {
+    pub fn new(check: Step, status: Status, message: impl Into<String>) -> Self {
         Self {
             check,
             status,

@@ -38,4 +38,5 @@ pub mod pki;
 pub mod plan;
 pub mod probe;
 pub mod report;
+pub mod step;
 pub mod target;

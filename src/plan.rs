@@ -18,30 +18,7 @@ use crate::pki::pem;
 use crate::target::{self, Host, Scheme, Secret, Target};
 
 pub use crate::connect::tls::provider;
-
-/// Where a trusted certificate came from.
-#[derive(Debug, Clone)]
-pub struct AnchorSource {
-    /// The `--cacert` path, or `webpki-roots`.
-    pub file: String,
-    /// 0-based index among the file's certificates.
-    pub index: usize,
-    pub subject: String,
-    /// The certificate itself (absent for the built-in roots).
-    pub der: Option<CertificateDer<'static>>,
-    /// A non-CA certificate: pins a server leaf.
-    pub is_leaf: bool,
-}
-
-/// Trust anchors with their provenance; `anchors[i]` came from `sources[i]`.
-#[derive(Debug, Clone)]
-pub struct TrustStore {
-    pub anchors: Vec<rustls_pki_types::TrustAnchor<'static>>,
-    pub sources: Vec<AnchorSource>,
-    /// Per file: how many certificates it holds (for the "not the first" warning).
-    pub file_sizes: Vec<(String, usize)>,
-    pub builtin: bool,
-}
+pub use crate::pki::trust::{AnchorSource, TrustStore};
 
 impl TrustStore {
     /// The Mozilla roots from webpki-roots.
@@ -399,6 +376,37 @@ fn protocol_scheme(p: crate::cli::Protocol) -> Scheme {
 }
 
 impl VerifyPlan {
+    /// What `check::judge` judges this target against.
+    pub fn expectations(&self, now: UnixSeconds) -> crate::check::Expectations<'_> {
+        use crate::check::PlaintextExpectation as P;
+        let client = self.client.as_ref().and_then(|c| {
+            let info = crate::pki::describe::describe(0, c.chain.first()?, now).ok()?;
+            Some(crate::check::ClientSummary {
+                needs_issuer: !info.self_signed,
+                subject: info.subject,
+                issuer: info.issuer,
+                chain_len: c.chain.len(),
+            })
+        });
+        let chain: &[CertificateDer<'static>] =
+            self.client.as_ref().map_or(&[], |c| c.chain.as_slice());
+        crate::check::Expectations {
+            scheme: self.target.scheme,
+            port: self.target.port,
+            trust: &self.trust,
+            expected_name: &self.expected_name,
+            warn_days: self.warn_days,
+            had_password: self.password.is_some(),
+            client,
+            client_policy: self.client_policy.as_ref().map(|p| (p, chain)),
+            plaintext: match self.expect_plaintext {
+                Some(ExpectPlaintext::Refused) => Some(P::Refused),
+                Some(ExpectPlaintext::Allowed) => Some(P::Allowed),
+                Some(ExpectPlaintext::Any) | None => None,
+            },
+        }
+    }
+
     /// The SQL login: the user from `--user` or the URL (default `postgres` / `root`), the
     /// password, and the database from the URL path.
     pub fn sql_login(&self, with_password: bool) -> crate::evidence::Login {

@@ -1,11 +1,12 @@
 //! The connection judged: `tls-handshake`, `client-cert`, `auth`, `ping`, `plaintext-refused`.
 
-use crate::cli::ExpectPlaintext;
+use super::PlaintextExpectation as ExpectPlaintext;
 use crate::evidence::{
     AppEvidence, Exchange, IoFailure, PlainSqlAnswer, PlaintextEvidence, Reply, SqlEvidence,
     TlsEvidence,
 };
 use crate::finding::{Check, Status};
+use crate::step::Step;
 
 /// Alerts a server sends when it rejects (or wants) a client certificate.
 const CLIENT_CERT_ALERTS: &[&str] = &[
@@ -34,7 +35,7 @@ pub fn is_client_cert_rejection(f: &IoFailure, tls: &TlsEvidence) -> bool {
 }
 
 /// A step that could not run because the server rejected the client certificate.
-pub fn closed_by_rejection(step: &'static str) -> Check {
+pub fn closed_by_rejection(step: Step) -> Check {
     Check::new(
         step,
         Status::Skip,
@@ -46,11 +47,11 @@ pub fn closed_by_rejection(step: &'static str) -> Check {
 pub fn tls_handshake(tls: &TlsEvidence) -> Check {
     let ms = tls.ms;
     if let Some(why) = &tls.starttls_refusal {
-        return Check::new("tls-handshake", Status::Fail, why.clone()).with_ms(ms);
+        return Check::new(Step::TlsHandshake, Status::Fail, why.clone()).with_ms(ms);
     }
     if let Some(reply) = &tls.plaintext_redis_reply {
         return Check::new(
-            "tls-handshake",
+            Step::TlsHandshake,
             Status::Fail,
             format!("the server speaks plaintext Redis, not TLS (a plaintext PING got {reply}): use redis:// or enable TLS on this port"),
         )
@@ -60,27 +61,27 @@ pub fn tls_handshake(tls: &TlsEvidence) -> Check {
         None => {
             let v = tls.version.as_deref().unwrap_or("?");
             let cs = tls.cipher_suite.as_deref().unwrap_or("?");
-            Check::new("tls-handshake", Status::Pass, format!("{v}, {cs}")).with_ms(ms)
+            Check::new(Step::TlsHandshake, Status::Pass, format!("{v}, {cs}")).with_ms(ms)
         }
         Some(f) if is_client_cert_rejection(f, tls) => Check::new(
-            "tls-handshake",
+            Step::TlsHandshake,
             Status::Warn,
             format!("the server aborted the handshake after asking for a client certificate ({}): see client-cert", f.describe()),
         )
         .with_ms(ms),
         Some(IoFailure::Timeout) => Check::new(
-            "tls-handshake",
+            Step::TlsHandshake,
             Status::Fail,
             "no TLS answer before the deadline: the server accepted TCP but never completed a handshake (not a TLS port, or overloaded)",
         )
         .with_ms(ms),
         Some(IoFailure::Closed) => Check::new(
-            "tls-handshake",
+            Step::TlsHandshake,
             Status::Fail,
             "the server closed the connection during the handshake (not a TLS port, or it rejected our TLS parameters)",
         )
         .with_ms(ms),
-        Some(f) => Check::new("tls-handshake", Status::Fail, format!("handshake failed: {}", f.describe())).with_ms(ms),
+        Some(f) => Check::new(Step::TlsHandshake, Status::Fail, format!("handshake failed: {}", f.describe())).with_ms(ms),
     }
 }
 
@@ -175,7 +176,7 @@ pub fn client_cert(tls: &TlsEvidence, rt: &RoundTrip, client: Option<&ClientSumm
             None => format!("the server requires a client certificate and none was given: {words}\nhint: pass --cert and --key{cas}"),
             Some(c) => format!("the server refused the client certificate {} (issued by {}): {words}{cas}", c.subject, c.issuer),
         };
-        return Check::new("client-cert", Status::Fail, msg);
+        return Check::new(Step::ClientCert, Status::Fail, msg);
     }
     if let Some(f) = rejection {
         let when = if handshake_rejection.is_some() {
@@ -197,25 +198,25 @@ pub fn client_cert(tls: &TlsEvidence, rt: &RoundTrip, client: Option<&ClientSumm
                 format!("the server rejected the client certificate {} (issued by {}) {when} ({}){hint}{cas}", c.subject, c.issuer, f.describe())
             }
         };
-        return Check::new("client-cert", Status::Fail, msg);
+        return Check::new(Step::ClientCert, Status::Fail, msg);
     }
     if tls.failure.is_some() {
-        return Check::new("client-cert", Status::Skip, "handshake did not complete");
+        return Check::new(Step::ClientCert, Status::Skip, "handshake did not complete");
     }
     match (tls.record.client_cert_requested, client) {
-        (false, None) => Check::new("client-cert", Status::Pass, "the server did not ask for a client certificate"),
+        (false, None) => Check::new(Step::ClientCert, Status::Pass, "the server did not ask for a client certificate"),
         (false, Some(_)) => Check::new(
-            "client-cert",
+            Step::ClientCert,
             Status::Warn,
             "the server did not ask for a client certificate, so --cert was not sent: mutual TLS is not enforced on this endpoint",
         ),
-        (true, Some(c)) if rt.completed => Check::new("client-cert", Status::Pass, format!("the server asked for a client certificate and accepted {}", c.subject)),
+        (true, Some(c)) if rt.completed => Check::new(Step::ClientCert, Status::Pass, format!("the server asked for a client certificate and accepted {}", c.subject)),
         (true, None) if rt.completed => Check::new(
-            "client-cert",
+            Step::ClientCert,
             Status::Pass,
             format!("the server asked for a client certificate optionally: none was sent and it served the connection{cas}"),
         ),
-        (true, _) => Check::new("client-cert", Status::Skip, "the server asked for a client certificate; no round trip completed to prove it was accepted"),
+        (true, _) => Check::new(Step::ClientCert, Status::Skip, "the server asked for a client certificate; no round trip completed to prove it was accepted"),
     }
 }
 
@@ -228,7 +229,7 @@ pub fn sql_auth(
 ) -> Check {
     let rt = RoundTrip::from_sql(sql);
     if let Some(why) = withheld {
-        return Check::new("auth", Status::Skip, why.to_string());
+        return Check::new(Step::Auth, Status::Skip, why.to_string());
     }
     if rt.cert_refusal.is_some()
         || sql
@@ -237,7 +238,7 @@ pub fn sql_auth(
             .is_some_and(|f| is_client_cert_rejection(f, tls))
     {
         return Check::new(
-            "auth",
+            Step::Auth,
             Status::Skip,
             "the server refused the connection for its client-certificate rule (see client-cert)",
         );
@@ -249,7 +250,7 @@ pub fn sql_auth(
         .unwrap_or_default();
     match (&sql.auth, &sql.refused) {
         (Some(Ok(())), _) => {
-            Check::new("auth", Status::Pass, format!("logged in{method}")).with_ms(sql.auth_ms)
+            Check::new(Step::Auth, Status::Pass, format!("logged in{method}")).with_ms(sql.auth_ms)
         }
         (Some(Err(e)), _) => {
             let hint = if e.code == "28P01" && tls.record.client_cert_sent {
@@ -258,21 +259,21 @@ pub fn sql_auth(
                 ""
             };
             Check::new(
-                "auth",
+                Step::Auth,
                 Status::Fail,
                 format!("login refused: {}{hint}", e.quote()),
             )
             .with_ms(sql.auth_ms)
         }
         (None, Some(e)) => Check::new(
-            "auth",
+            Step::Auth,
             Status::Fail,
             format!("the server refused the connection: {}", e.quote()),
         )
         .with_ms(sql.auth_ms),
         (None, None) => match &sql.failure {
             Some(f) => Check::new(
-                "auth",
+                Step::Auth,
                 Status::Fail,
                 format!(
                     "no answer: {} (last step reached: {})",
@@ -281,7 +282,7 @@ pub fn sql_auth(
                 ),
             ),
             None if !had_password => Check::new(
-                "auth",
+                Step::Auth,
                 Status::Skip,
                 format!(
                     "no credentials given{}",
@@ -292,7 +293,7 @@ pub fn sql_auth(
                 ),
             ),
             None => Check::new(
-                "auth",
+                Step::Auth,
                 Status::Skip,
                 format!("not reached (last step reached: {})", sql.reached),
             ),
@@ -304,11 +305,11 @@ pub fn sql_auth(
 pub fn sql_ping(sql: &SqlEvidence, tls: &TlsEvidence) -> Check {
     if let Some(f) = &sql.failure {
         if is_client_cert_rejection(f, tls) {
-            return closed_by_rejection("ping");
+            return closed_by_rejection(Step::Ping);
         }
         if sql.query.is_none() {
             return Check::new(
-                "ping",
+                Step::Ping,
                 Status::Fail,
                 format!(
                     "no reply: {} (last step reached: {})",
@@ -319,11 +320,10 @@ pub fn sql_ping(sql: &SqlEvidence, tls: &TlsEvidence) -> Check {
         }
     }
     match &sql.query {
-        Some(Ok(v)) => {
-            Check::new("ping", Status::Pass, format!("SELECT 1 answered {v}")).with_ms(sql.query_ms)
-        }
+        Some(Ok(v)) => Check::new(Step::Ping, Status::Pass, format!("SELECT 1 answered {v}"))
+            .with_ms(sql.query_ms),
         Some(Err(e)) => Check::new(
-            "ping",
+            Step::Ping,
             Status::Fail,
             format!("SELECT 1 failed: {}", e.quote()),
         )
@@ -332,7 +332,7 @@ pub fn sql_ping(sql: &SqlEvidence, tls: &TlsEvidence) -> Check {
         // database, no CONNECT privilege, too many connections, shutting down): the
         // database does not serve this login, so the round trip failed.
         None if matches!(sql.auth, Some(Ok(()))) => Check::new(
-            "ping",
+            Step::Ping,
             Status::Fail,
             match &sql.refused {
                 Some(e) => format!(
@@ -346,12 +346,12 @@ pub fn sql_ping(sql: &SqlEvidence, tls: &TlsEvidence) -> Check {
             },
         ),
         None if sql.refused.is_some() || matches!(sql.auth, Some(Err(_))) => Check::new(
-            "ping",
+            Step::Ping,
             Status::Skip,
             "not reached: the login was refused (see auth)",
         ),
         None if sql.auth.is_none() && !sql.reached.is_empty() => Check::new(
-            "ping",
+            Step::Ping,
             Status::Pass,
             format!(
                 "the server answered over TLS; without credentials the session stopped at: {}",
@@ -359,7 +359,7 @@ pub fn sql_ping(sql: &SqlEvidence, tls: &TlsEvidence) -> Check {
             ),
         ),
         None => Check::new(
-            "ping",
+            Step::Ping,
             Status::Skip,
             format!("not reached (last step reached: {})", sql.reached),
         ),
@@ -390,13 +390,13 @@ fn acl_message(command: &str, e: &str) -> String {
 /// `auth`.
 pub fn auth(app: &AppEvidence, tls: &TlsEvidence, had_credentials: bool) -> Check {
     if let Some(why) = &app.auth_withheld {
-        return Check::new("auth", Status::Skip, why.clone());
+        return Check::new(Step::Auth, Status::Skip, why.clone());
     }
     match &app.auth {
         Some(Exchange {
             outcome: Ok(Reply::Ok(_)),
             ms,
-        }) => Check::new("auth", Status::Pass, "AUTH accepted").with_ms(*ms),
+        }) => Check::new(Step::Auth, Status::Pass, "AUTH accepted").with_ms(*ms),
         Some(Exchange {
             outcome: Ok(Reply::Error(e)),
             ms,
@@ -408,24 +408,29 @@ pub fn auth(app: &AppEvidence, tls: &TlsEvidence, had_credentials: bool) -> Chec
             } else {
                 ""
             };
-            Check::new("auth", Status::Fail, format!("AUTH refused: -{e}{hint}")).with_ms(*ms)
+            Check::new(
+                Step::Auth,
+                Status::Fail,
+                format!("AUTH refused: -{e}{hint}"),
+            )
+            .with_ms(*ms)
         }
         Some(Exchange {
             outcome: Err(f),
             ms,
-        }) if is_client_cert_rejection(f, tls) => closed_by_rejection("auth").with_ms(*ms),
+        }) if is_client_cert_rejection(f, tls) => closed_by_rejection(Step::Auth).with_ms(*ms),
         Some(Exchange {
             outcome: Err(f),
             ms,
         }) => Check::new(
-            "auth",
+            Step::Auth,
             Status::Fail,
             format!("no reply to AUTH: {}", f.describe()),
         )
         .with_ms(*ms),
         None => match &app.ping {
             Some(Exchange { outcome: Ok(r), .. }) if is_noauth(r) => Check::new(
-                "auth",
+                Step::Auth,
                 Status::Fail,
                 format!(
                     "the server requires authentication ({}){}",
@@ -437,8 +442,8 @@ pub fn auth(app: &AppEvidence, tls: &TlsEvidence, had_credentials: bool) -> Chec
                     }
                 ),
             ),
-            _ if !had_credentials => Check::new("auth", Status::Skip, "no credentials given"),
-            _ => Check::new("auth", Status::Skip, "not reached"),
+            _ if !had_credentials => Check::new(Step::Auth, Status::Skip, "no credentials given"),
+            _ => Check::new(Step::Auth, Status::Skip, "not reached"),
         },
     }
 }
@@ -447,7 +452,7 @@ pub fn auth(app: &AppEvidence, tls: &TlsEvidence, had_credentials: bool) -> Chec
 pub fn ping(app: &AppEvidence, tls: &TlsEvidence) -> Check {
     if app.speaks_tls {
         return Check::new(
-            "ping",
+            Step::Ping,
             Status::Fail,
             "the server closed the connection on a plaintext PING and answers TLS on this port: use rediss://",
         );
@@ -458,27 +463,27 @@ pub fn ping(app: &AppEvidence, tls: &TlsEvidence) -> Check {
     }) = &app.select
     {
         if is_acl_refusal(e) {
-            return Check::new("ping", Status::Warn, acl_message("SELECT", e)).with_ms(*ms);
+            return Check::new(Step::Ping, Status::Warn, acl_message("SELECT", e)).with_ms(*ms);
         }
-        return Check::new("ping", Status::Fail, format!("SELECT refused: -{e}")).with_ms(*ms);
+        return Check::new(Step::Ping, Status::Fail, format!("SELECT refused: -{e}")).with_ms(*ms);
     }
     match &app.ping {
-        None => Check::new("ping", Status::Skip, "not reached"),
+        None => Check::new(Step::Ping, Status::Skip, "not reached"),
         Some(Exchange {
             outcome: Ok(Reply::Ok(s)),
             ms,
-        }) if s == "PONG" => Check::new("ping", Status::Pass, "PONG").with_ms(*ms),
+        }) if s == "PONG" => Check::new(Step::Ping, Status::Pass, "PONG").with_ms(*ms),
         Some(Exchange { outcome: Ok(r), ms }) if is_noauth(r) => {
-            Check::new("ping", Status::Skip, format!("{} (see auth)", quote(r))).with_ms(*ms)
+            Check::new(Step::Ping, Status::Skip, format!("{} (see auth)", quote(r))).with_ms(*ms)
         }
         Some(Exchange {
             outcome: Ok(Reply::Error(e)),
             ms,
         }) if is_acl_refusal(e) => {
-            Check::new("ping", Status::Warn, acl_message("PING", e)).with_ms(*ms)
+            Check::new(Step::Ping, Status::Warn, acl_message("PING", e)).with_ms(*ms)
         }
         Some(Exchange { outcome: Ok(r), ms }) => Check::new(
-            "ping",
+            Step::Ping,
             Status::Fail,
             format!("PING answered {} instead of +PONG", quote(r)),
         )
@@ -486,12 +491,12 @@ pub fn ping(app: &AppEvidence, tls: &TlsEvidence) -> Check {
         Some(Exchange {
             outcome: Err(f),
             ms,
-        }) if is_client_cert_rejection(f, tls) => closed_by_rejection("ping").with_ms(*ms),
+        }) if is_client_cert_rejection(f, tls) => closed_by_rejection(Step::Ping).with_ms(*ms),
         Some(Exchange {
             outcome: Err(f),
             ms,
         }) => Check::new(
-            "ping",
+            Step::Ping,
             Status::Fail,
             format!("no reply to PING: {}", f.describe()),
         )
@@ -529,7 +534,6 @@ fn plaintext_port(ev: &PlaintextEvidence, expect: ExpectPlaintext) -> (Status, S
             Status::Fail,
             format!("plaintext was expected to be allowed, but: {words}"),
         ),
-        (ExpectPlaintext::Any, _) => (Status::Pass, format!("not judged: {words}")),
     }
 }
 
@@ -575,7 +579,7 @@ pub fn plaintext_refused(
             .collect::<Vec<_>>()
             .join("\n"),
     };
-    Check::new("plaintext-refused", status, message).with_ms(ms)
+    Check::new(Step::PlaintextRefused, status, message).with_ms(ms)
 }
 
 /// Classifies a Redis reply to a plaintext PING: every reply means the plaintext command

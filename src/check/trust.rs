@@ -4,15 +4,31 @@
 //! every presented certificate is valid, so an expired but otherwise trusted chain fails
 //! `expiry` and passes `chain-trust`.
 
+use crate::step::Step;
 use rustls_pki_types::{CertificateDer, ServerName};
+use serde::Serialize;
 use webpki::{EndEntityCert, KeyUsage};
 
 use crate::clock::{days_until, rfc3339, UnixSeconds};
 use crate::finding::{Check, Status};
 use crate::pki::chain::is_time_error;
 use crate::pki::describe::{self, CertInfo};
-use crate::plan::TrustStore;
-use crate::report::AnchorInfo;
+use crate::pki::trust::TrustStore;
+
+/// Which trusted certificate anchored the chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnchorInfo {
+    /// The `--cacert` file, or `webpki-roots` for the built-in Mozilla roots.
+    pub file: String,
+    /// 0-based index of the certificate in that file (as in `inspect`).
+    pub index: usize,
+    pub subject: String,
+    /// The presented leaf itself is in the trusted file (pinned), not a CA.
+    pub pinned: bool,
+    /// Indexes (in the same file) of the bundle certificates crossed between the chain
+    /// and the root reported as the anchor, in path order; empty when none.
+    pub via: Vec<usize>,
+}
 
 /// The judgement of a presented chain.
 #[derive(Debug, Clone)]
@@ -60,13 +76,13 @@ pub fn judge_chain(
         return ChainJudgement {
             checks: vec![
                 Check::new(
-                    "chain-trust",
+                    Step::ChainTrust,
                     Status::Fail,
                     "the server presented no certificate",
                 ),
-                skip("anchor", "no chain"),
-                skip("server-name", "no certificate"),
-                skip("expiry", "no certificate"),
+                skip(Step::Anchor, "no chain"),
+                skip(Step::ServerName, "no certificate"),
+                skip(Step::Expiry, "no certificate"),
             ],
             anchor: None,
             chain,
@@ -80,13 +96,13 @@ pub fn judge_chain(
             return ChainJudgement {
                 checks: vec![
                     Check::new(
-                        "chain-trust",
+                        Step::ChainTrust,
                         Status::Fail,
                         format!("the server's certificate cannot be parsed: {e}"),
                     ),
-                    skip("anchor", "no chain"),
-                    skip("server-name", "certificate unparseable"),
-                    skip("expiry", "certificate unparseable"),
+                    skip(Step::Anchor, "no chain"),
+                    skip(Step::ServerName, "certificate unparseable"),
+                    skip(Step::Expiry, "certificate unparseable"),
                 ],
                 anchor: None,
                 chain,
@@ -163,7 +179,7 @@ fn chain_trust(
             src.file, src.index, src.subject
         );
         return (
-            Check::new("chain-trust", Status::Pass, msg),
+            Check::new(Step::ChainTrust, Status::Pass, msg),
             Some(info),
             vec![leaf_der.to_vec()],
             now,
@@ -271,7 +287,7 @@ fn chain_trust(
                 msg.push_str("\n(trust judged apart from dates: see expiry)");
             }
             (
-                Check::new("chain-trust", Status::Pass, msg),
+                Check::new(Step::ChainTrust, Status::Pass, msg),
                 anchor,
                 path_ders,
                 verified_at,
@@ -303,7 +319,7 @@ fn chain_trust(
                 }
             }
             (
-                Check::new("chain-trust", Status::Fail, msg),
+                Check::new(Step::ChainTrust, Status::Fail, msg),
                 None,
                 presented.iter().map(|c| c.to_vec()).collect(),
                 now,
@@ -433,10 +449,10 @@ fn anchor_check(
     first_only_ok: bool,
 ) -> Check {
     if trust_check.status != Status::Pass {
-        return Check::new("anchor", Status::Skip, "no anchor: chain-trust failed");
+        return Check::new(Step::Anchor, Status::Skip, "no anchor: chain-trust failed");
     }
     let Some(a) = anchor else {
-        return Check::new("anchor", Status::Pass, "anchored by a trusted root");
+        return Check::new(Step::Anchor, Status::Pass, "anchored by a trusted root");
     };
     let source = trust
         .sources
@@ -444,7 +460,7 @@ fn anchor_check(
         .find(|s| s.file == a.file && s.index == a.index);
     if a.pinned && source.is_some_and(|s| !s.is_leaf) {
         return Check::new(
-            "anchor",
+            Step::Anchor,
             Status::Warn,
             format!(
                 "pinned {} #{}, but the server's certificate is a CA certificate (CA:TRUE or keyCertSign): it is trusted here because it is byte-identical to the pinned one; issue the server a leaf certificate signed by a CA",
@@ -454,7 +470,7 @@ fn anchor_check(
     }
     if a.pinned {
         return Check::new(
-            "anchor",
+            Step::Anchor,
             Status::Pass,
             format!("pinned leaf {} #{}", a.file, a.index),
         );
@@ -478,7 +494,7 @@ fn anchor_check(
             .map(|s| s.subject.clone())
             .unwrap_or_default();
         return Check::new(
-            "anchor",
+            Step::Anchor,
             Status::Warn,
             format!(
                 "anchored by {} #{} ({}){via}, not the first certificate of the file, and the chain does not verify with #0 alone: a client that imports only the first certificate (#0 {first}) will fail; import all {size}",
@@ -487,7 +503,7 @@ fn anchor_check(
         );
     }
     Check::new(
-        "anchor",
+        Step::Anchor,
         Status::Pass,
         format!("{} #{} ({}){via}", a.file, a.index, a.subject),
     )
@@ -526,14 +542,14 @@ fn server_name_check(
         })
         .unwrap_or_default();
     match leaf.verify_is_valid_for_subject_name(expected) {
-        Ok(()) => Check::new("server-name", Status::Pass, format!("certificate is valid for {shown}")),
+        Ok(()) => Check::new(Step::ServerName, Status::Pass, format!("certificate is valid for {shown}")),
         Err(_) if names.is_empty() => Check::new(
-            "server-name",
+            Step::ServerName,
             Status::Fail,
             format!("certificate is not valid for {shown}: it has no subjectAltName (the CN is not used for names)"),
         ),
         Err(_) => Check::new(
-            "server-name",
+            Step::ServerName,
             Status::Fail,
             format!(
                 "certificate is not valid for {shown}; it names {}\nhint: connect with a name it carries, or pass --name to check another identity",
@@ -550,7 +566,7 @@ fn expiry_check(path: &[Vec<u8>], now: UnixSeconds, warn_days: i64) -> Check {
         .filter_map(|(i, d)| describe::describe(i, d, now).ok())
         .collect();
     let Some(leaf) = infos.first() else {
-        return Check::new("expiry", Status::Skip, "no certificate");
+        return Check::new(Step::Expiry, Status::Skip, "no certificate");
     };
     let role = |i: usize| {
         if i == 0 {
@@ -562,7 +578,7 @@ fn expiry_check(path: &[Vec<u8>], now: UnixSeconds, warn_days: i64) -> Check {
     for (i, c) in infos.iter().enumerate() {
         if c.raw.not_after < now {
             return Check::new(
-                "expiry",
+                Step::Expiry,
                 Status::Fail,
                 format!(
                     "{} {} expired {} ({} days ago)",
@@ -575,7 +591,7 @@ fn expiry_check(path: &[Vec<u8>], now: UnixSeconds, warn_days: i64) -> Check {
         }
         if c.raw.not_before > now {
             return Check::new(
-                "expiry",
+                Step::Expiry,
                 Status::Fail,
                 format!(
                     "{} {} is not valid before {}",
@@ -608,11 +624,11 @@ fn expiry_check(path: &[Vec<u8>], now: UnixSeconds, warn_days: i64) -> Check {
     };
     if earliest.days_left < warn_days {
         Check::new(
-            "expiry",
+            Step::Expiry,
             Status::Warn,
             format!("{leaf_msg}{chain_msg}; warning threshold {warn_days} days"),
         )
     } else {
-        Check::new("expiry", Status::Pass, format!("{leaf_msg}{chain_msg}"))
+        Check::new(Step::Expiry, Status::Pass, format!("{leaf_msg}{chain_msg}"))
     }
 }

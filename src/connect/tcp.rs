@@ -5,22 +5,25 @@ use std::net::SocketAddr;
 use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
+use crate::evidence::{ConnectError, ResolveError};
 use crate::target::Host;
 
 /// Resolves `host:port`; IP literals are returned as they are.
-pub async fn resolve(host: &Host, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
+pub async fn resolve(
+    host: &Host,
+    port: u16,
+    deadline: Instant,
+) -> Result<Vec<SocketAddr>, ResolveError> {
     match host {
         Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, port)]),
         Host::Dns(name) => {
             match timeout_at(deadline, tokio::net::lookup_host((name.as_str(), port))).await {
-                Err(_) => Err(format!(
-                    "resolving {name} did not finish before the deadline"
-                )),
-                Ok(Err(e)) => Err(format!("cannot resolve {name}: {}", resolve_reason(&e))),
+                Err(_) => Err(ResolveError::Timeout(name.clone())),
+                Ok(Err(e)) => Err(resolve_error(name, &e)),
                 Ok(Ok(addrs)) => {
                     let v: Vec<SocketAddr> = addrs.collect();
                     if v.is_empty() {
-                        Err(format!("{name} resolves to no address"))
+                        Err(ResolveError::NoAddress(name.clone()))
                     } else {
                         Ok(v)
                     }
@@ -30,15 +33,18 @@ pub async fn resolve(host: &Host, port: u16, deadline: Instant) -> Result<Vec<So
     }
 }
 
-fn resolve_reason(e: &std::io::Error) -> String {
+/// getaddrinfo's failures reach us as an `io::Error` of kind `Other` whose only typed
+/// content is its text (tokio and std expose no EAI code), so "no such host" is told by
+/// the words glibc and musl use for EAI_NONAME / EAI_NODATA.
+fn resolve_error(name: &str, e: &std::io::Error) -> ResolveError {
     let s = e.to_string();
-    if s.contains("Name or service not known")
-        || s.contains("not known")
-        || s.contains("No address")
-    {
-        "no such host (DNS lookup failed)".into()
+    if s.contains("not known") || s.contains("No address") {
+        ResolveError::NoSuchHost(name.to_string())
     } else {
-        s
+        ResolveError::Other {
+            name: name.to_string(),
+            reason: s,
+        }
     }
 }
 
@@ -46,19 +52,22 @@ fn resolve_reason(e: &std::io::Error) -> String {
 pub async fn connect(
     addrs: &[SocketAddr],
     deadline: Instant,
-) -> Result<(TcpStream, SocketAddr), String> {
-    let mut last = String::from("no address to connect to");
+) -> Result<(TcpStream, SocketAddr), ConnectError> {
+    let mut last = ConnectError::NoAddress;
     for addr in addrs {
         match timeout_at(deadline, TcpStream::connect(addr)).await {
-            Err(_) => return Err(format!("connecting to {addr} did not finish before the deadline (filtered port or unreachable host?)")),
+            Err(_) => return Err(ConnectError::Timeout(*addr)),
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
                 return Ok((s, *addr));
             }
             Ok(Err(e)) => {
                 last = match e.kind() {
-                    std::io::ErrorKind::ConnectionRefused => format!("connection refused by {addr}: nothing listens on that port"),
-                    _ => format!("cannot connect to {addr}: {e}"),
+                    std::io::ErrorKind::ConnectionRefused => ConnectError::Refused(*addr),
+                    _ => ConnectError::Other {
+                        addr: *addr,
+                        reason: e.to_string(),
+                    },
                 }
             }
         }

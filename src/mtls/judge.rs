@@ -4,6 +4,7 @@
 //! Each rule is its own step (`enforcement`, `chain`, `key-usage`, `leaf-in-trusted-list`,
 //! `san`, `subject`); the certificate is accepted when no step fails.
 
+use crate::step::Step;
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 use webpki::{EndEntityCert, ExtendedKeyUsageValidator, KeyUsage};
 
@@ -83,7 +84,7 @@ pub fn decide(
             let why = other
                 .err()
                 .unwrap_or_else(|| "no client certificate".into());
-            steps.push(Check::new("chain", Status::Fail, why));
+            steps.push(Check::new(Step::Chain, Status::Fail, why));
             return Decision {
                 accepted: false,
                 steps,
@@ -144,13 +145,13 @@ fn enforcement_step(config: &ConfigSummary) -> Option<Check> {
     }
     if warnings.is_empty() {
         Some(Check::new(
-            "enforcement",
+            Step::Enforcement,
             Status::Pass,
             format!("{declared}: TLS and client certificates are required"),
         ))
     } else {
         Some(Check::new(
-            "enforcement",
+            Step::Enforcement,
             Status::Warn,
             format!("{declared}\n{}", warnings.join("\n")),
         ))
@@ -231,7 +232,7 @@ pub fn chain_step(
     allow_outdated: bool,
     now: UnixSeconds,
 ) -> (Check, Option<AnchorInfo>) {
-    let fail = |m: String| (Check::new("chain", Status::Fail, m), None);
+    let fail = |m: String| (Check::new(Step::Chain, Status::Fail, m), None);
     let (Some(leaf_der), Some(leaf)) = (chain.first(), infos.first()) else {
         return fail("no client certificate".into());
     };
@@ -261,7 +262,7 @@ pub fn chain_step(
             "the client certificate is itself in the trusted list: {}\n{dates}",
             t.label()
         );
-        return (Check::new("chain", status, msg), Some(anchor));
+        return (Check::new(Step::Chain, status, msg), Some(anchor));
     }
     // Built in one pass so that `anchors[i]` came from `anchor_src[i]`.
     let (anchor_src, anchors): (Vec<&TrustedCert>, Vec<TrustAnchor<'_>>) = trusted
@@ -360,7 +361,7 @@ pub fn chain_step(
                     "{}: the expiry of a CA is never excused\n{msg}",
                     problems.join("; ")
                 );
-                return (Check::new("chain", Status::Fail, msg), Some(anchor));
+                return (Check::new(Step::Chain, Status::Fail, msg), Some(anchor));
             }
             if leaf_outdated {
                 let (status, dates) = leaf_dates(leaf, allow_outdated, now);
@@ -370,9 +371,9 @@ pub fn chain_step(
                     text.push('\n');
                     text.push_str(l);
                 }
-                return (Check::new("chain", status, text), Some(anchor));
+                return (Check::new(Step::Chain, status, text), Some(anchor));
             }
-            (Check::new("chain", Status::Pass, msg), Some(anchor))
+            (Check::new(Step::Chain, Status::Pass, msg), Some(anchor))
         }
         Err(e) => {
             let mut msg = match &e {
@@ -444,7 +445,7 @@ fn ca_date_problem(c: &CertInfo, now: UnixSeconds) -> Option<String> {
 /// must every intermediate that restricts its EKU); a key usage must allow signing.
 pub fn key_usage_step(infos: &[CertInfo]) -> Check {
     let Some(leaf) = infos.first() else {
-        return Check::new("key-usage", Status::Skip, "no client certificate");
+        return Check::new(Step::KeyUsage, Status::Skip, "no client certificate");
     };
     let mut problems = Vec::new();
     let eku = &leaf.extended_key_usage;
@@ -476,7 +477,7 @@ pub fn key_usage_step(infos: &[CertInfo]) -> Check {
         }
     }
     if !problems.is_empty() {
-        return Check::new("key-usage", Status::Fail, problems.join("\n"));
+        return Check::new(Step::KeyUsage, Status::Fail, problems.join("\n"));
     }
     let msg = if leaf.raw.has_eku {
         format!("clientAuth in extended key usage ({})", eku.join(", "))
@@ -484,7 +485,7 @@ pub fn key_usage_step(infos: &[CertInfo]) -> Check {
         "no extended key usage extension: usable for any purpose, including client authentication"
             .to_string()
     };
-    Check::new("key-usage", Status::Pass, msg)
+    Check::new(Step::KeyUsage, Status::Pass, msg)
 }
 
 /// `leaf-in-trusted-list`: a leaf in the trusted list makes the server skip subject validation.
@@ -493,7 +494,7 @@ fn leaf_in_trusted_step(trusted: &[TrustedCert], validation: Validation) -> (Che
     if leaves.is_empty() {
         return (
             Check::new(
-                "leaf-in-trusted-list",
+                Step::LeafInTrustedList,
                 Status::Pass,
                 "no leaf certificate in the trusted list: subject validation applies as configured",
             ),
@@ -519,13 +520,13 @@ fn leaf_in_trusted_step(trusted: &[TrustedCert], validation: Validation) -> (Che
         .collect();
     let check = if validation == Validation::None {
         Check::new(
-            "leaf-in-trusted-list",
+            Step::LeafInTrustedList,
             Status::Pass,
             format!("the trusted list holds leaf certificates ({listed}); no subject validation is configured, so nothing is skipped"),
         )
     } else {
         Check::new(
-            "leaf-in-trusted-list",
+            Step::LeafInTrustedList,
             Status::Warn,
             format!("the trusted list holds leaf certificates ({listed}): the server skips {} validation for every client", validation_name(validation)),
         )
@@ -571,7 +572,7 @@ fn rule_steps(policy: &MtlsPolicy, leaf: &CertInfo, skipped_by: Option<&str>) ->
     let none_msg = "validation is none (REST API: disabled): no subject rule";
     let judged = subject_rule(policy, leaf).map(|(status, msg)| match skipped_by {
         Some(by) => Check::new(
-            "",
+            Step::San,
             Status::Skip,
             format!(
                 "skipped by the server: the trusted list holds a leaf certificate ({by})\nwithout it: {} {}",
@@ -579,29 +580,29 @@ fn rule_steps(policy: &MtlsPolicy, leaf: &CertInfo, skipped_by: Option<&str>) ->
                 msg.replace('\n', "; ")
             ),
         ),
-        None => Check::new("", status, msg),
+        None => Check::new(Step::San, status, msg),
     });
-    let named = |name: &'static str, c: Check| Check { check: name, ..c };
+    let named = |name: Step, c: Check| Check { check: name, ..c };
     match (v, judged) {
         (Validation::San, Some(c)) => (
-            named("san", c),
+            named(Step::San, c),
             Check::new(
-                "subject",
+                Step::Subject,
                 Status::Skip,
                 "validation is san (san_cn): only the CN or a DNS SAN is compared",
             ),
         ),
         (Validation::Subject, Some(c)) => (
             Check::new(
-                "san",
+                Step::San,
                 Status::Skip,
                 "validation is subject (full_subject): the whole subject is compared",
             ),
-            named("subject", c),
+            named(Step::Subject, c),
         ),
         _ => (
-            Check::new("san", Status::Skip, none_msg),
-            Check::new("subject", Status::Skip, none_msg),
+            Check::new(Step::San, Status::Skip, none_msg),
+            Check::new(Step::Subject, Status::Skip, none_msg),
         ),
     }
 }

@@ -32,6 +32,7 @@ use crate::finding::{Check, Finding, Severity, Status};
 use crate::pki::{describe, pem};
 use crate::plan::read_cert_file;
 use crate::report::mtls::{MtlsReport, PolicyInfo, TrustedInfo};
+use crate::step::Step;
 
 pub use judge::TrustedCert;
 use subject::AuthorizedSubject;
@@ -217,7 +218,7 @@ pub fn client_policy_check(
     client_chain: &[CertificateDer<'_>],
     now: UnixSeconds,
 ) -> Check {
-    const NAME: &str = "client-policy";
+    const NAME: Step = Step::ClientPolicy;
     let infos = match judge::describe_chain(client_chain, now) {
         Ok(i) if !i.is_empty() => i,
         Ok(_) => return Check::new(NAME, Status::Skip, "no client certificate"),

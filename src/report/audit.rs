@@ -723,7 +723,7 @@ impl Sink for PromSink {
             .set(if r.verdict == Verdict::Pass { 1.0 } else { 0.0 });
         for c in r.report.checks.iter().filter(|c| c.status != Status::Skip) {
             let mut l = label(&r.id);
-            l.push(("check".into(), c.check.into()));
+            l.push(("check".into(), c.check.as_str().into()));
             self.check_ok
                 .get_or_create(&l)
                 .set(if c.status == Status::Fail { 0.0 } else { 1.0 });

@@ -194,7 +194,7 @@ pub fn verify(r: &VerifyReport, warn_days: i64, st: Style) -> String {
         .checks
         .iter()
         .filter(|c| c.status == crate::finding::Status::Fail)
-        .map(|c| c.check)
+        .map(|c| c.check.as_str())
         .collect();
     let warned = r
         .checks

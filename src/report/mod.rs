@@ -71,20 +71,7 @@ pub struct TlsFacts {
     pub acceptable_ca_names: Vec<String>,
 }
 
-/// Which trusted certificate anchored the chain.
-#[derive(Debug, Clone, Serialize)]
-pub struct AnchorInfo {
-    /// The `--cacert` file, or `webpki-roots` for the built-in Mozilla roots.
-    pub file: String,
-    /// 0-based index of the certificate in that file (as in `inspect`).
-    pub index: usize,
-    pub subject: String,
-    /// The presented leaf itself is in the trusted file (pinned), not a CA.
-    pub pinned: bool,
-    /// Indexes (in the same file) of the bundle certificates crossed between the chain
-    /// and the root reported as the anchor, in path order; empty when none.
-    pub via: Vec<usize>,
-}
+pub use crate::check::AnchorInfo;
 
 /// What one port answered to a plaintext attempt.
 #[derive(Debug, Clone, Serialize)]

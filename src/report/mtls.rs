@@ -97,7 +97,7 @@ pub fn human(r: &MtlsReport, st: Style) -> String {
         .steps
         .iter()
         .filter(|c| c.status == Status::Fail)
-        .map(|c| c.check)
+        .map(|c| c.check.as_str())
         .collect();
     if r.accepted {
         let _ = writeln!(out, "\ndecision {}", st.status(Status::Pass, "ACCEPTED"));

@@ -1,0 +1,28 @@
+//! A trust store with the provenance of every anchor: which `--cacert` file and which
+//! certificate of it (or the built-in Mozilla roots). Loaded by `plan`, read by `check`.
+
+use rustls_pki_types::CertificateDer;
+
+/// Where a trusted certificate came from.
+#[derive(Debug, Clone)]
+pub struct AnchorSource {
+    /// The `--cacert` path, or `webpki-roots`.
+    pub file: String,
+    /// 0-based index among the file's certificates.
+    pub index: usize,
+    pub subject: String,
+    /// The certificate itself (absent for the built-in roots).
+    pub der: Option<CertificateDer<'static>>,
+    /// A non-CA certificate: pins a server leaf.
+    pub is_leaf: bool,
+}
+
+/// Trust anchors with their provenance; `anchors[i]` came from `sources[i]`.
+#[derive(Debug, Clone)]
+pub struct TrustStore {
+    pub anchors: Vec<rustls_pki_types::TrustAnchor<'static>>,
+    pub sources: Vec<AnchorSource>,
+    /// Per file: how many certificates it holds (for the "not the first" warning).
+    pub file_sizes: Vec<(String, usize)>,
+    pub builtin: bool,
+}
