@@ -4,3 +4,4 @@ pub mod bundle;
 pub mod chain;
 pub mod describe;
 pub mod pem;
+pub mod strict;
