@@ -280,4 +280,7 @@ pub struct VerifyArgs {
     /// The server's client-certificate rules: pre-check --cert before connecting (step client-policy).
     #[command(flatten)]
     pub rules: ClientRuleArgs,
+    /// Also fail on RFC 5280 / CA/B Forum profile rules on the verified chain (step strict).
+    #[arg(long)]
+    pub strict: bool,
 }

@@ -234,10 +234,17 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         if !tls_ev.record.presented.is_empty() {
             steps.checks.extend(judged.checks.iter().cloned());
         }
-        withheld = (plan.password.is_some() && !judged.trusted).then(|| {
+        // --strict: the profile rules on the verified path; a failure withholds
+        // credentials like any other certificate check.
+        let strict = plan
+            .strict
+            .then(|| crate::check::strict::step(&judged, now));
+        let strict_failed = strict.as_ref().is_some_and(|c| c.status == Status::Fail);
+        withheld = (plan.password.is_some() && (!judged.trusted || strict_failed)).then(|| {
             let failed: Vec<&str> = judged
                 .checks
                 .iter()
+                .chain(strict.iter())
                 .filter(|c| c.status == Status::Fail)
                 .map(|c| c.check)
                 .collect();
@@ -246,6 +253,9 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
                 failed.join(", ")
             )
         });
+        if !tls_ev.record.presented.is_empty() {
+            steps.checks.extend(strict);
+        }
         match stream {
             None => App::NotReached,
             Some(mut s) => app_round_trip(&mut s, plan, greeting.as_ref(), withheld.clone()).await,
@@ -348,6 +358,13 @@ fn steps_for(plan: &VerifyPlan) -> Vec<&'static str> {
     };
     v.extend(["resolve", "tcp"]);
     v.extend_from_slice(TLS_STEPS);
+    if plan.strict {
+        let at = v
+            .iter()
+            .position(|s| *s == "expiry")
+            .map_or(v.len(), |i| i + 1);
+        v.insert(at, crate::check::strict::STEP);
+    }
     v.extend(["auth", "ping"]);
     if plan.expect_plaintext.is_some() {
         v.push("plaintext-refused");
@@ -359,6 +376,13 @@ fn steps_for(plan: &VerifyPlan) -> Vec<&'static str> {
 fn finish(mut out: VerifyReport, steps: Steps<'_>) -> VerifyReport {
     let order = steps_for(steps.plan);
     let mut checks = steps.checks;
+    if steps.plan.strict && !checks.iter().any(|c| c.check == crate::check::strict::STEP) {
+        checks.push(Check::new(
+            crate::check::strict::STEP,
+            Status::Skip,
+            "no certificate judged",
+        ));
+    }
     checks.sort_by_key(|c| {
         order
             .iter()

@@ -2,4 +2,5 @@
 
 pub mod policy;
 pub mod session;
+pub mod strict;
 pub mod trust;
