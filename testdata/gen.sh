@@ -253,4 +253,5 @@ cat server.key client.key > keys-only.pem
 
 openssl x509 -in server.pem -outform DER -out server.der
 
+strict/gen.sh   # the --strict fixtures, issued by intermediate.pem (strict/README.md)
 echo "fixtures regenerated in $(pwd)"
