@@ -92,4 +92,22 @@ sed -i "s|^crl_extensions|crlnumber = $TMP/root/crlnumber\ncrl_extensions|" "$TM
 openssl ca -batch -config "$TMP/root/ca.cnf" -gencrl -cert ../serving-root.pem \
     -keyfile ../serving-root.key -out crl-root.pem 2>/dev/null
 
+# crl-issuer-no-crlsign: a root whose keyUsage lacks cRLSign, a leaf it issued, and a CRL
+# it signed anyway (webpki rejects the CRL too).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/nocrl.key" 2>/dev/null
+openssl req -new -x509 -key "$TMP/nocrl.key" -subj "/CN=tlsprobe No CRLSign CA/O=tlsprobe tests" \
+    -days 36500 -sha256 -set_serial "0x$(openssl rand -hex 16)" -config /dev/null \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+    -addext "subjectKeyIdentifier=hash" -out ca-no-crlsign.pem
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/nocrl-leaf.key" 2>/dev/null
+openssl req -new -key "$TMP/nocrl-leaf.key" -subj "/CN=localhost/O=tlsprobe tests" -out "$TMP/req.csr"
+openssl x509 -req -in "$TMP/req.csr" -CA ca-no-crlsign.pem -CAkey "$TMP/nocrl.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -days 36500 -sha256 \
+    -extfile "$TMP/ext.cnf" -extensions server -out leaf-of-ca-no-crlsign.pem 2>/dev/null
+ca_db nocrl
+echo 01 > "$TMP/nocrl/crlnumber"
+sed -i "s|^crl_extensions|crlnumber = $TMP/nocrl/crlnumber\ncrl_extensions|" "$TMP/nocrl/ca.cnf"
+openssl ca -batch -config "$TMP/nocrl/ca.cnf" -gencrl -cert ca-no-crlsign.pem \
+    -keyfile "$TMP/nocrl.key" -out crl-no-crlsign.pem 2>/dev/null
+
 echo "strict fixtures regenerated in $(pwd)"
