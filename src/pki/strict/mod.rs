@@ -87,7 +87,7 @@ impl Scope {
             Scope::Ca => "intermediates, CA anchor",
             Scope::Anchor => "anchor",
             Scope::Root => "root anchor",
-            Scope::Crl => "CRL",
+            Scope::Crl => "each --crl",
         }
     }
 

@@ -740,7 +740,14 @@ fn every_rule_has_a_test() {
 fn readme_lists_every_rule() {
     let readme = include_str!("../../../README.md");
     for r in RULES {
-        let row = format!("| `{}` | {} |", r.id, r.section);
+        let row = format!(
+            "| `{}` | {} | {} | {} | {} |",
+            r.id,
+            r.section,
+            r.severity.as_str(),
+            r.scope.as_str(),
+            r.what
+        );
         assert!(readme.contains(&row), "README lacks the row {row:?}");
     }
 }
