@@ -1,4 +1,5 @@
-//! Certificates offline: reading files, describing certificates, analysing bundles.
+//! Certificates offline: reading files, describing certificates, analysing bundles,
+//! validating paths, and the `--strict` profile rules.
 
 pub mod bundle;
 pub mod chain;

@@ -127,6 +127,9 @@ fn ldh_error(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("empty".into());
     }
+    if name == "*" {
+        return Some("a wildcard without a domain".into());
+    }
     if name.len() > 253 {
         return Some("longer than 253 characters".into());
     }

@@ -450,6 +450,7 @@ fn dns_san_invalid() {
         "a..example.com",
         "www.*.example.com",
         "example.com.",
+        "*",
     ] {
         assert_eq!(cn_san("x", &[dns(bad)]).at(rule), vec![Some(0)], "{bad}");
     }
