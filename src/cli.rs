@@ -288,4 +288,7 @@ pub struct VerifyArgs {
     /// The server accepts expired client certificates (mtls_allow_outdated_certs): client-policy warns instead of failing.
     #[arg(long)]
     pub allow_outdated: bool,
+    /// Also fail on RFC 5280 / CA/B Forum profile rules on the verified chain (step strict).
+    #[arg(long)]
+    pub strict: bool,
 }

@@ -115,16 +115,20 @@ pub async fn collect(plan: &VerifyPlan, now: UnixSeconds) -> Evidence {
             ev.plaintext = plaintext_probes(plan, &addrs, own).await;
             return ev;
         }
-        // The credentials gate: the same judgement `check` reports, asked now.
-        let trusted = !tls_ev.record.presented.is_empty()
-            && trust::judge_chain(
+        // The credentials gate: the same judgements `check` reports, asked now. A failed
+        // --strict withholds credentials like any other certificate check.
+        let trusted = !tls_ev.record.presented.is_empty() && {
+            let judged = trust::judge_chain(
                 &tls_ev.record.presented,
                 &plan.trust,
                 &plan.expected_name,
                 now,
                 plan.warn_days,
-            )
-            .trusted;
+            );
+            judged.trusted
+                && !(plan.strict
+                    && check::strict::step(&judged, now).status == crate::finding::Status::Fail)
+        };
         ev.credentials_withheld = plan.password.is_some() && !trusted;
         ev.app = match stream {
             None => App::NotReached,

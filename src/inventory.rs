@@ -91,6 +91,7 @@ struct RawPolicy {
     require_client_auth: Option<bool>,
     require_plaintext_refused: Option<bool>,
     allowed_cipher_suites: Option<Vec<String>>,
+    strict: Option<bool>,
 }
 
 /// The audit policy (defaults as documented in the README).
@@ -105,6 +106,8 @@ pub struct Policy {
     pub require_client_auth: bool,
     pub require_plaintext_refused: bool,
     pub allowed_cipher_suites: Option<Vec<String>>,
+    /// Every target verified with `--strict` (step `strict`).
+    pub strict: bool,
 }
 
 /// A minimum TLS version.
@@ -128,6 +131,7 @@ impl Default for Policy {
             require_client_auth: false,
             require_plaintext_refused: false,
             allowed_cipher_suites: None,
+            strict: false,
         }
     }
 }
@@ -369,6 +373,7 @@ fn resolve_policy(ctx: &Ctx<'_>, raw: RawPolicy) -> Result<Policy, InputError> {
             .require_plaintext_refused
             .unwrap_or(d.require_plaintext_refused),
         allowed_cipher_suites: raw.allowed_cipher_suites,
+        strict: raw.strict.unwrap_or(d.strict),
     })
 }
 
@@ -531,6 +536,7 @@ fn resolve_target(
             config: None,
         },
         allow_outdated: t.allow_outdated.or(d.allow_outdated).unwrap_or(false),
+        strict: policy.strict,
     };
     let cached = if cacert.is_empty() {
         None

@@ -8,7 +8,8 @@
 //! - [`app`]: one function per subcommand; the only module that sees everything.
 //! - [`plan`]: arguments and files resolved into what to do (trust store, client identity, target).
 //! - [`target`]: `host:port`, `rediss://`, `redis://`, `postgres://`, `mysql://`, `tls://` parsing.
-//! - [`pki`]: PEM/DER reading, certificate description, bundle analysis.
+//! - [`pki`]: PEM/DER reading, certificate description, bundle analysis, offline path
+//!   validation, and the `--strict` profile rules (`pki::strict`).
 //! - [`connect`]: TCP and TLS with a verifier that records instead of aborting.
 //! - [`probe`]: application round trips (Redis AUTH and PING; PostgreSQL and MySQL login and SELECT 1).
 //! - [`evidence`]: everything observed about one target, nothing judged.

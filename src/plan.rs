@@ -216,6 +216,8 @@ pub struct VerifyPlan {
     pub interval: Duration,
     /// The server's client-certificate rules, when given: `--cert` is pre-checked.
     pub client_policy: Option<crate::mtls::MtlsPolicy>,
+    /// `--strict`: the profile rules of `pki::strict` on the verified path (step `strict`).
+    pub strict: bool,
 }
 
 /// Where the password comes from when the URL has none.
@@ -363,6 +365,7 @@ pub fn verify_plan(
         interval: args.interval,
         client_policy,
         warnings,
+        strict: args.strict,
     })
 }
 
@@ -404,6 +407,7 @@ impl VerifyPlan {
                 Some(ExpectPlaintext::Allowed) => Some(P::Allowed),
                 Some(ExpectPlaintext::Any) | None => None,
             },
+            strict: self.strict,
         }
     }
 

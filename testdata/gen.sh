@@ -263,4 +263,5 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 cat serving-root.pem intermediate.pem > ca-root-then-intermediate.pem
 cat intermediate.pem serving-root.pem > ca-intermediate-then-root.pem
 
+strict/gen.sh   # the --strict fixtures, issued by intermediate.pem (strict/README.md)
 echo "fixtures regenerated in $(pwd)"

@@ -6,6 +6,7 @@
 
 pub mod policy;
 pub mod session;
+pub mod strict;
 pub mod trust;
 
 use rustls_pki_types::{CertificateDer, ServerName};
@@ -45,6 +46,8 @@ pub struct Expectations<'a> {
     pub client_policy: Option<(&'a MtlsPolicy, &'a [CertificateDer<'static>])>,
     /// `None`: plaintext is not probed.
     pub plaintext: Option<PlaintextExpectation>,
+    /// `--strict`: the profile rules on the verified path (step `strict`).
+    pub strict: bool,
 }
 
 /// The judgement of one attempt.
@@ -80,6 +83,9 @@ fn steps_for(exp: &Expectations<'_>) -> Vec<Step> {
         Step::Auth,
         Step::Ping,
     ]);
+    if exp.strict {
+        v.push(Step::Strict);
+    }
     if exp.plaintext.is_some() {
         v.push(Step::PlaintextRefused);
     }
@@ -179,6 +185,13 @@ pub fn judge(ev: &Evidence, exp: &Expectations<'_>, now: UnixSeconds) -> Judged 
                     "no certificate received: tls-handshake failed",
                 ));
             }
+            if exp.strict {
+                steps.push(Check::new(
+                    Step::Strict,
+                    Status::Skip,
+                    "no certificate judged",
+                ));
+            }
             if !rejected {
                 steps.skip_rest("not reached: tls-handshake failed");
                 plaintext(&mut steps, ev, exp);
@@ -193,6 +206,9 @@ pub fn judge(ev: &Evidence, exp: &Expectations<'_>, now: UnixSeconds) -> Judged 
                 exp.warn_days,
             );
             steps.checks.extend(judged.checks.iter().cloned());
+            if exp.strict {
+                steps.push(strict::step(&judged, now));
+            }
             chain = Some(judged);
         }
         let round_trip = match &ev.app {
@@ -213,31 +229,31 @@ pub fn judge(ev: &Evidence, exp: &Expectations<'_>, now: UnixSeconds) -> Judged 
             Step::Anchor,
             Step::ServerName,
             Step::Expiry,
+            Step::Strict,
             Step::ClientCert,
         ] {
-            steps.push(Check::new(step, Status::Skip, "plaintext target"));
+            if step != Step::Strict || exp.strict {
+                steps.push(Check::new(step, Status::Skip, "plaintext target"));
+            }
         }
     }
 
     let withheld = ev
         .credentials_withheld
-        .then(|| withheld_message(chain.as_ref()));
+        .then(|| withheld_message(&steps.checks));
     round_trip_steps(&mut steps, ev, tls, exp, withheld.as_deref());
     plaintext(&mut steps, ev, exp);
     steps.finish(chain)
 }
 
 /// "credentials withheld: the server certificate failed chain-trust, expiry".
-fn withheld_message(chain: Option<&ChainJudgement>) -> String {
-    let failed: Vec<&str> = chain
-        .map(|c| {
-            c.checks
-                .iter()
-                .filter(|c| c.status == Status::Fail)
-                .map(|c| c.check.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+fn withheld_message(checks: &[Check]) -> String {
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| Step::CERTIFICATE.contains(&c.check) || c.check == Step::Strict)
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| c.check.as_str())
+        .collect();
     format!(
         "credentials withheld: the server certificate failed {}",
         failed.join(", ")

@@ -43,6 +43,11 @@ pub struct ChainJudgement {
     /// The verified path (leaf first, the anchor last when it came from a file); empty
     /// when the chain is not trusted.
     pub verified_path: Vec<CertInfo>,
+    /// The verified path as DER, as `verified_path` (for `--strict`).
+    pub verified_der: Vec<Vec<u8>>,
+    /// Position of the trust anchor in `verified_der`, when it came from a file (the
+    /// built-in roots and a pinned leaf are not on the path as certificates).
+    pub anchor_position: Option<usize>,
 }
 
 /// Judges the presented chain against the trust store, the expected name and `now`.
@@ -88,6 +93,8 @@ pub fn judge_chain(
             chain,
             trusted: false,
             verified_path: vec![],
+            verified_der: vec![],
+            anchor_position: None,
         };
     };
     let leaf = match EndEntityCert::try_from(leaf_der) {
@@ -108,6 +115,8 @@ pub fn judge_chain(
                 chain,
                 trusted: false,
                 verified_path: vec![],
+                verified_der: vec![],
+                anchor_position: None,
             }
         }
     };
@@ -139,12 +148,21 @@ pub fn judge_chain(
     } else {
         vec![]
     };
+    let verified = trust_check.status == Status::Pass;
+    // chain_trust puts the anchor's certificate last when it came from a --cacert file.
+    let anchor_position = (verified
+        && !trust.builtin
+        && anchor.as_ref().is_some_and(|a| !a.pinned)
+        && path_ders.len() > 1)
+        .then(|| path_ders.len() - 1);
     ChainJudgement {
         checks: vec![trust_check, anchor_check, name_check, expiry_check],
         anchor,
         chain,
         trusted,
         verified_path,
+        verified_der: if verified { path_ders } else { vec![] },
+        anchor_position,
     }
 }
 

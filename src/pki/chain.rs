@@ -22,9 +22,10 @@ use webpki::{
 use crate::cli::{ChainArgs, Purpose};
 use crate::clock::{rfc3339, UnixSeconds};
 use crate::error::InputError;
-use crate::finding::{Finding, Severity};
-use crate::pki::describe::{self, CertInfo, Role};
+use crate::finding::Severity;
+use crate::pki::describe::{self, CertInfo};
 use crate::pki::pem;
+use crate::pki::strict::{self, ProfileFinding};
 use crate::plan::{read_cert_file, TrustStore};
 use crate::report::chain::{ChainError, ChainReport, PathAnchor, PathEntry};
 
@@ -116,6 +117,8 @@ pub struct Crl {
     /// Readable issuer name.
     pub issuer: String,
     issuer_der: Vec<u8>,
+    /// The CRL as read, for the profile rules.
+    der: Vec<u8>,
     pub next_update: Option<UnixSeconds>,
     pub list: CertRevocationList<'static>,
 }
@@ -282,6 +285,7 @@ pub fn read_crls(path: &Path) -> Result<Vec<Crl>, InputError> {
             issuer_der,
             next_update,
             list: list.into(),
+            der,
         });
     }
     Ok(out)
@@ -396,7 +400,7 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
                 "unsupported-certificate",
                 format!("the leaf cannot be used: {}", webpki_reason(&e)),
             );
-            report.findings = profile_findings(&walked, opts);
+            report.findings = strict_findings(&walked, input, opts);
             return report;
         }
     };
@@ -448,8 +452,7 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
         Ok(p) => p,
         Err(e) => {
             report.error = Some(explain(&e, input, opts, &walked, too_deep.get()));
-            report.findings = profile_findings(&walked, opts);
-            report.findings.extend(crl_findings(input, opts));
+            report.findings = strict_findings(&walked, input, opts);
             return report;
         }
     };
@@ -488,8 +491,7 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
         index: a.index,
         subject: a.info.subject.clone(),
     });
-    report.findings = profile_findings(&path, opts);
-    report.findings.extend(crl_findings(input, opts));
+    report.findings = strict_findings(&path, input, opts);
 
     if let Some((shown, name)) = &opts.name {
         if leaf_ee.verify_is_valid_for_subject_name(name).is_err() {
@@ -512,7 +514,7 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
             return report;
         }
     }
-    let strict_failures: Vec<&Finding> = report
+    let strict_failures: Vec<&ProfileFinding> = report
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -521,7 +523,7 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
         report.error = fail(
             "strict",
             format!(
-                "the path is valid for rustls-webpki, but --strict fails on {} RFC 5280 profile problem{}: {}",
+                "the path is valid for rustls-webpki, but --strict fails on {} profile rule violation{}: {}",
                 strict_failures.len(),
                 if strict_failures.len() == 1 { "" } else { "s" },
                 strict_failures
@@ -788,183 +790,40 @@ fn unknown_status_message(input: &ChainInput, walked: &[Who<'_>]) -> String {
     )
 }
 
-fn crl_findings(input: &ChainInput, opts: &ChainOptions) -> Vec<Finding> {
-    input
+/// The profile rules of [`strict`] on `path` (leaf first, the anchor last when reached)
+/// and on every `--crl`. Under `--strict` a violation has its rule's severity and fails the
+/// run; otherwise it is listed as a warning at most (webpki's verdict alone decides).
+fn strict_findings(
+    path: &[Who<'_>],
+    input: &ChainInput,
+    opts: &ChainOptions,
+) -> Vec<ProfileFinding> {
+    let ders: Vec<&[u8]> = path.iter().map(|w| w.source().der.as_ref()).collect();
+    let anchor = path.iter().position(|w| matches!(w, Who::Anchor(_)));
+    let crls: Vec<strict::CrlInput<'_>> = input
         .crls
         .iter()
-        .filter_map(|c| {
-            let next = c.next_update?;
-            (next < opts.now).then(|| Finding {
-                rule: "crl-expired",
-                severity: if opts.strict { Severity::Error } else { Severity::Warn },
-                cert: None,
-                message: format!(
-                    "{} CRL #{} (issuer {}) is past its nextUpdate {}: a fresher CRL should exist (webpki ignores nextUpdate; openssl rejects it)",
-                    c.file,
-                    c.index,
-                    c.issuer,
-                    rfc3339(next)
-                ),
-            })
+        .map(|c| strict::CrlInput {
+            der: &c.der,
+            label: format!("{} CRL #{} (issuer {})", c.file, c.index, c.issuer),
         })
-        .collect()
-}
-
-/// RFC 5280 profile problems rustls-webpki tolerates. Severity `error` under `--strict` (they
-/// fail the run), `warn` otherwise (listed only).
-fn profile_findings(path: &[Who<'_>], opts: &ChainOptions) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let sev = if opts.strict {
-        Severity::Error
-    } else {
-        Severity::Warn
+        .collect();
+    let profile = match opts.purpose {
+        Purpose::Server => strict::LeafProfile::Server,
+        Purpose::Client => strict::LeafProfile::Other,
     };
-    for (pos, w) in path.iter().enumerate() {
-        let s = w.source();
-        let info = &s.info;
-        let who = w.describe();
-        let mut push = |rule: &'static str, severity: Severity, message: String| {
-            out.push(Finding {
-                rule,
-                severity,
-                cert: Some(pos),
-                message: format!("{who}: {message}"),
-            })
-        };
-        let Ok((_, cert)) = x509_parser::parse_x509_certificate(&s.der) else {
-            continue;
-        };
-        let serial = cert.raw_serial();
-        if serial.is_empty() || serial.iter().all(|b| *b == 0) {
-            push(
-                "serial-not-positive",
-                sev,
-                "serial number is zero (RFC 5280 4.1.2.2: must be positive)".into(),
-            );
-        } else if serial[0] & 0x80 != 0 {
-            push(
-                "serial-not-positive",
-                sev,
-                "serial number is negative (RFC 5280 4.1.2.2: must be positive)".into(),
-            );
-        }
-        if serial.len() > 20 {
-            push(
-                "serial-too-long",
-                sev,
-                format!(
-                    "serial number is {} octets (RFC 5280 4.1.2.2: at most 20)",
-                    serial.len()
-                ),
-            );
-        }
-        if cert.version() != x509_parser::x509::X509Version::V3 {
-            push(
-                "not-v3",
-                sev,
-                format!("X.509 version {} (expected 3)", cert.version().0 + 1),
-            );
-        }
-        let self_issued = info.raw.subject_der == info.raw.issuer_der;
-        if !self_issued && info.raw.aki.is_none() {
-            push(
-                "missing-aki",
-                sev,
-                "no authority key identifier (RFC 5280 4.2.1.1: required except on self-signed certificates)".into(),
-            );
-        }
-        let as_ca = !matches!(w, Who::Leaf(_));
-        if as_ca {
-            if info.raw.ski.is_none() {
-                push(
-                    "missing-ski",
-                    sev,
-                    "CA without subject key identifier (RFC 5280 4.2.1.2: required on CA certificates)".into(),
-                );
-            }
-            match cert.basic_constraints() {
-                Ok(Some(bc)) if !bc.value.ca => push(
-                    "ca-without-basic-constraints",
-                    sev,
-                    "used as a CA but basicConstraints says CA:FALSE".into(),
-                ),
-                Ok(Some(bc)) if !bc.critical => push(
-                    "basic-constraints-not-critical",
-                    sev,
-                    "CA whose basicConstraints is not critical (RFC 5280 4.2.1.9)".into(),
-                ),
-                Ok(Some(_)) => {}
-                _ => push(
-                    "ca-without-basic-constraints",
-                    sev,
-                    "used as a CA but has no basicConstraints extension (openssl -x509_strict rejects it)".into(),
-                ),
-            }
-            match cert.key_usage() {
-                Ok(Some(ku)) if !ku.value.key_cert_sign() => push(
-                    "ca-key-usage-without-keycertsign",
-                    sev,
-                    format!(
-                        "CA whose key usage ({}) lacks keyCertSign",
-                        info.key_usage.join(", ")
-                    ),
-                ),
-                Ok(Some(_)) => {}
-                _ => push(
-                    "ca-without-key-usage",
-                    sev,
-                    "CA without a key usage extension (RFC 5280 4.2.1.3: CAs must have one)".into(),
-                ),
-            }
-        }
-        if info.key.is_weak(2048, 256) {
-            push(
-                "weak-key",
-                sev,
-                format!(
-                    "{} key is too weak (minimum RSA 2048, EC P-256)",
-                    info.key.summary()
-                ),
-            );
-        }
-        if info.raw.sha1_or_md5 {
-            if matches!(w, Who::Anchor(_)) && info.self_signed {
-                push(
-                    "weak-signature",
-                    Severity::Info,
-                    format!(
-                        "self-signature uses {} (not verified on a trust anchor)",
-                        info.signature_algorithm
-                    ),
-                );
-            } else {
-                push(
-                    "weak-signature",
-                    sev,
-                    format!("signed with {}, a broken hash", info.signature_algorithm),
-                );
-            }
-        }
-        if matches!(w, Who::Anchor(_)) {
-            if info.raw.not_after < opts.now {
-                push(
-                    "anchor-expired",
-                    sev,
-                    format!(
-                        "trust anchor expired {} (webpki ignores anchor dates; openssl rejects it)",
-                        info.not_after
-                    ),
-                );
-            } else if info.raw.not_before > opts.now {
-                push(
-                    "anchor-not-yet-valid",
-                    sev,
-                    format!("trust anchor is not valid before {}", info.not_before),
-                );
-            }
-        }
-        if matches!(w, Who::Leaf(_)) && info.role != Role::Leaf {
-            // webpki reports this as an error of its own; nothing to add.
+    let mut out = strict::check_path(
+        &ders,
+        anchor,
+        &crls,
+        &strict::Options {
+            profile,
+            now: opts.now,
+        },
+    );
+    if !opts.strict {
+        for f in &mut out {
+            f.severity = f.severity.min(Severity::Warn);
         }
     }
     out

@@ -1,7 +1,9 @@
-//! Certificates offline: reading files, describing certificates, analysing bundles.
+//! Certificates offline: reading files, describing certificates, analysing bundles,
+//! validating paths, and the `--strict` profile rules.
 
 pub mod bundle;
 pub mod chain;
 pub mod describe;
 pub mod pem;
+pub mod strict;
 pub mod trust;

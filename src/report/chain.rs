@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::finding::{Finding, Status};
+use crate::finding::Status;
+use crate::pki::strict::ProfileFinding;
 use crate::report::Style;
 
 /// The result of `tlsprobe chain`.
@@ -21,7 +22,8 @@ pub struct ChainReport {
     pub path: Vec<PathEntry>,
     pub anchor: Option<PathAnchor>,
     pub error: Option<ChainError>,
-    pub findings: Vec<Finding>,
+    /// Profile rule violations (`--strict` rules; warnings without `--strict`).
+    pub findings: Vec<ProfileFinding>,
 }
 
 /// One certificate of the path and where it came from.
@@ -112,7 +114,16 @@ pub fn human(r: &ChainReport, st: Style) -> String {
             }
         );
         for f in &r.findings {
-            crate::report::human::finding_line(&mut out, f, st, "  ");
+            let sev = format!("{:<5}", f.severity.as_str());
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}: {}  {}",
+                st.severity(f.severity, &sev),
+                f.rule,
+                f.about(),
+                f.message,
+                st.dim(&format!("({})", f.section))
+            );
         }
     }
     let verdict = match &r.error {
