@@ -224,10 +224,9 @@ async fn verify_one(
         );
         report.verdict = Verdict::Fail;
     }
-    let handshake_ok = report
-        .checks
-        .iter()
-        .any(|c| c.check == "tls-handshake" && c.status == crate::finding::Status::Pass);
+    let handshake_ok = report.checks.iter().any(|c| {
+        c.check == crate::step::Step::TlsHandshake && c.status == crate::finding::Status::Pass
+    });
     let probe = if policy.require_client_auth && handshake_ok {
         let mut bare = plan.clone();
         bare.client = None;
@@ -239,7 +238,12 @@ async fn verify_one(
     } else {
         None
     };
-    let findings = policy::judge(&spec.id, &report, policy, probe.as_ref());
+    let findings = policy::judge(
+        &spec.id,
+        &report.policy_facts(),
+        policy,
+        probe.as_ref().map(|p| p.policy_facts()).as_ref(),
+    );
     let verdict = if report.verdict == Verdict::Fail
         || findings.iter().any(|f| f.severity == Severity::Error)
     {

@@ -173,8 +173,8 @@ fn build_report(plan: &VerifyPlan, ev: &Evidence, judged: check::Judged) -> Veri
         // Non-null for every TLS target, even when the handshake was never reached.
         let t = ev.tls.clone().unwrap_or_default();
         TlsFacts {
-            version: t.version,
-            cipher_suite: t.cipher_suite,
+            version: t.version.map(tls::version_name),
+            cipher_suite: t.cipher_suite.map(tls::suite_name),
             sni: plan.sni.clone(),
             client_cert_requested: t.record.client_cert_requested,
             acceptable_ca_names: t.record.acceptable_ca_names,
@@ -219,7 +219,23 @@ fn build_report(plan: &VerifyPlan, ev: &Evidence, judged: check::Judged) -> Veri
         Some(c) => (c.chain, c.anchor, c.verified_path),
         None => (vec![], None, vec![]),
     };
+    let negotiated = plan.target.scheme.uses_tls().then(|| {
+        let t = ev.tls.as_ref();
+        check::policy::TlsFacts {
+            version: t.and_then(|t| t.version),
+            suite: t.and_then(|t| t.cipher_suite),
+        }
+    });
+    let asked_for_auth = match &ev.app {
+        App::Redis(a) => [&a.auth, &a.ping]
+            .into_iter()
+            .flatten()
+            .any(|x| matches!(&x.outcome, Ok(Reply::Error(e)) if e.starts_with("NOAUTH"))),
+        _ => false,
+    };
     VerifyReport {
+        negotiated,
+        asked_for_auth,
         target: plan.target.display(),
         verdict,
         checks: judged.checks,

@@ -15,8 +15,8 @@ pub enum IoFailure {
     Closed,
     /// The peer reset the connection.
     Reset,
-    /// The peer sent a TLS alert (snake_case name, e.g. `certificate_required`).
-    Alert(String),
+    /// The peer sent a TLS alert.
+    Alert(rustls::AlertDescription),
     /// The peer sent bytes that are not TLS.
     NotTls(String),
     /// The peer's reply could not be parsed, or was larger than tlsprobe reads.
@@ -31,7 +31,7 @@ impl IoFailure {
             IoFailure::Timeout => "no answer before the deadline".into(),
             IoFailure::Closed => "the server closed the connection".into(),
             IoFailure::Reset => "the server reset the connection".into(),
-            IoFailure::Alert(a) => format!("the server sent TLS alert {a}"),
+            IoFailure::Alert(a) => format!("the server sent TLS alert {}", alert_name(*a)),
             IoFailure::NotTls(m) => format!("the server does not speak TLS: {m}"),
             IoFailure::Malformed(m) => format!("malformed reply: {m}"),
             IoFailure::Other(m) => m.clone(),
@@ -56,8 +56,8 @@ pub struct HandshakeRecord {
 pub struct TlsEvidence {
     pub record: HandshakeRecord,
     pub sni: Option<String>,
-    pub version: Option<String>,
-    pub cipher_suite: Option<String>,
+    pub version: Option<rustls::ProtocolVersion>,
+    pub cipher_suite: Option<rustls::CipherSuite>,
     /// `None` when the handshake completed.
     pub failure: Option<IoFailure>,
     /// Set when a plaintext Redis answered a PING on the same port.
@@ -244,4 +244,36 @@ pub enum ConnectError {
     Other { addr: SocketAddr, reason: String },
     #[error("no address to connect to")]
     NoAddress,
+}
+
+/// `CertificateRequired` -> `certificate_required`, as the TLS RFCs name alerts.
+pub fn alert_name(a: rustls::AlertDescription) -> String {
+    let camel = format!("{a:?}");
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, ch) in camel.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out.replace("unknown_c_a", "unknown_ca")
+}
+
+/// `CipherSuite::TLS13_AES_256_GCM_SHA384` -> `TLS13_AES_256_GCM_SHA384` (the IANA-style
+/// name rustls gives it).
+pub fn suite_name(s: rustls::CipherSuite) -> String {
+    format!("{s:?}")
+}
+
+/// `TLSv1.3` -> `TLS 1.3`.
+pub fn version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".into(),
+        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".into(),
+        other => format!("{other:?}"),
+    }
 }

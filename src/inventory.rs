@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::Spanned;
 
 use crate::cli::{ClientRuleArgs, ExpectPlaintext, Format, Protocol, TlsVersion, VerifyArgs};
@@ -94,47 +94,7 @@ struct RawPolicy {
     strict: Option<bool>,
 }
 
-/// The audit policy (defaults as documented in the README).
-#[derive(Debug, Clone, Serialize)]
-pub struct Policy {
-    pub min_tls_version: TlsVersionReq,
-    pub warn_days: i64,
-    pub fail_days: i64,
-    pub min_rsa_bits: u32,
-    pub min_ec_bits: u32,
-    pub forbid_sha1: bool,
-    pub require_client_auth: bool,
-    pub require_plaintext_refused: bool,
-    pub allowed_cipher_suites: Option<Vec<String>>,
-    /// Every target verified with `--strict` (step `strict`).
-    pub strict: bool,
-}
-
-/// A minimum TLS version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum TlsVersionReq {
-    #[serde(rename = "1.2")]
-    V1_2,
-    #[serde(rename = "1.3")]
-    V1_3,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            min_tls_version: TlsVersionReq::V1_2,
-            warn_days: 30,
-            fail_days: 0,
-            min_rsa_bits: 2048,
-            min_ec_bits: 256,
-            forbid_sha1: true,
-            require_client_auth: false,
-            require_plaintext_refused: false,
-            allowed_cipher_suites: None,
-            strict: false,
-        }
-    }
-}
+pub use crate::check::policy::{Policy, TlsVersionReq};
 
 /// One target to audit.
 #[derive(Debug, Clone)]

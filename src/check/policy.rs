@@ -1,12 +1,12 @@
-//! Audit policy rules judged on a verify report: each violated rule is a finding with its
-//! rule id and the target.
+//! Audit policy rules judged on a target's typed facts and step statuses (never on the
+//! words of a message): each violated rule is a finding with its rule id and the target.
 
 use serde::Serialize;
 
-use crate::finding::{Severity, Status};
-use crate::inventory::{Policy, TlsVersionReq};
-use crate::pki::describe::Role;
-use crate::report::VerifyReport;
+use crate::evidence::{suite_name, version_name};
+use crate::finding::{Check, Severity, Status};
+use crate::pki::describe::{CertInfo, Role, WeakHash};
+use crate::step::Step;
 
 /// A policy rule violated by a target (or a bundle).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,13 +17,81 @@ pub struct PolicyFinding {
     pub message: String,
 }
 
-/// Judges one target's report. `without_client_cert`: a second verification that presented
-/// no client certificate, when the policy requires client authentication.
+/// The audit policy (defaults as documented in the README).
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    pub min_tls_version: TlsVersionReq,
+    pub warn_days: i64,
+    pub fail_days: i64,
+    pub min_rsa_bits: u32,
+    pub min_ec_bits: u32,
+    pub forbid_sha1: bool,
+    pub require_client_auth: bool,
+    pub require_plaintext_refused: bool,
+    pub allowed_cipher_suites: Option<Vec<String>>,
+    /// Every target verified with `--strict` (step `strict`).
+    pub strict: bool,
+}
+
+/// A minimum TLS version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum TlsVersionReq {
+    #[serde(rename = "1.2")]
+    V1_2,
+    #[serde(rename = "1.3")]
+    V1_3,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_tls_version: TlsVersionReq::V1_2,
+            warn_days: 30,
+            fail_days: 0,
+            min_rsa_bits: 2048,
+            min_ec_bits: 256,
+            forbid_sha1: true,
+            require_client_auth: false,
+            require_plaintext_refused: false,
+            allowed_cipher_suites: None,
+            strict: false,
+        }
+    }
+}
+
+/// What the policy judges of one verification: typed facts, not rendered text.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetFacts<'a> {
+    /// `None`: a plaintext target.
+    pub tls: Option<TlsFacts>,
+    /// The verified path when there is one, otherwise the presented chain.
+    pub certs: &'a [CertInfo],
+    pub checks: &'a [Check],
+    /// The server answered a command with NOAUTH: it served the connection and wants a
+    /// password.
+    pub asked_for_auth: bool,
+}
+
+/// The negotiated parameters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TlsFacts {
+    pub version: Option<rustls::ProtocolVersion>,
+    pub suite: Option<rustls::CipherSuite>,
+}
+
+impl TargetFacts<'_> {
+    fn step(&self, step: Step) -> Option<&Check> {
+        self.checks.iter().find(|c| c.check == step)
+    }
+}
+
+/// Judges one target. `without_client_cert`: a second verification that presented no
+/// client certificate, when the policy requires client authentication.
 pub fn judge(
     id: &str,
-    r: &VerifyReport,
+    r: &TargetFacts<'_>,
     policy: &Policy,
-    without_client_cert: Option<&VerifyReport>,
+    without_client_cert: Option<&TargetFacts<'_>>,
 ) -> Vec<PolicyFinding> {
     let mut out = Vec::new();
     let mut push = |rule, severity, message: String| {
@@ -42,8 +110,8 @@ pub fn judge(
             "the target is plaintext (redis://): TLS is not in use".into(),
         ),
         Some(tls) => {
-            if let Some(v) = &tls.version {
-                let have = if v == "TLS 1.3" {
+            if let Some(v) = tls.version {
+                let have = if v == rustls::ProtocolVersion::TLSv1_3 {
                     TlsVersionReq::V1_3
                 } else {
                     TlsVersionReq::V1_2
@@ -57,12 +125,16 @@ pub fn judge(
                     push(
                         "min-tls-version",
                         Severity::Error,
-                        format!("negotiated {v}, policy requires at least {min}"),
+                        format!(
+                            "negotiated {}, policy requires at least {min}",
+                            version_name(v)
+                        ),
                     );
                 }
             }
-            if let (Some(allowed), Some(cs)) = (&policy.allowed_cipher_suites, &tls.cipher_suite) {
-                if !allowed.iter().any(|a| a.eq_ignore_ascii_case(cs)) {
+            if let (Some(allowed), Some(cs)) = (&policy.allowed_cipher_suites, tls.suite) {
+                let cs = suite_name(cs);
+                if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&cs)) {
                     push(
                         "cipher-suite",
                         Severity::Error,
@@ -73,13 +145,7 @@ pub fn judge(
         }
     }
 
-    // Dates: the verified path when there is one, otherwise what was presented.
-    let certs = if r.verified_path.is_empty() {
-        &r.chain
-    } else {
-        &r.verified_path
-    };
-    if let Some(c) = certs.iter().min_by_key(|c| c.raw.not_after) {
+    if let Some(c) = r.certs.iter().min_by_key(|c| c.raw.not_after) {
         if c.days_left < policy.fail_days {
             push(
                 "cert-expiry",
@@ -100,9 +166,8 @@ pub fn judge(
             );
         }
     }
-    for c in certs {
-        let weak = c.key.is_weak(policy.min_rsa_bits, policy.min_ec_bits);
-        if weak {
+    for c in r.certs {
+        if c.key.is_weak(policy.min_rsa_bits, policy.min_ec_bits) {
             push(
                 "weak-key",
                 Severity::Error,
@@ -115,27 +180,27 @@ pub fn judge(
                 ),
             );
         }
-        if c.role != Role::Root && c.signature_algorithm.to_ascii_lowercase().contains("md5") {
-            push(
+        // A root's self-signature is not relied on: its hash is harmless.
+        if c.role == Role::Root {
+            continue;
+        }
+        match c.raw.weak_hash {
+            Some(WeakHash::Md5) => push(
                 "md5-signature",
                 Severity::Error,
                 format!("{}: signed with {}", c.subject, c.signature_algorithm),
-            );
-        }
-        if policy.forbid_sha1
-            && c.role != Role::Root
-            && c.signature_algorithm.to_ascii_lowercase().contains("sha1")
-        {
-            push(
+            ),
+            Some(WeakHash::Sha1) if policy.forbid_sha1 => push(
                 "sha1-signature",
                 Severity::Error,
                 format!("{}: signed with {}", c.subject, c.signature_algorithm),
-            );
+            ),
+            _ => {}
         }
     }
 
     if policy.require_plaintext_refused {
-        match r.checks.iter().find(|c| c.check == "plaintext-refused") {
+        match r.step(Step::PlaintextRefused) {
             Some(c) if c.status == Status::Fail => {
                 push("plaintext-allowed", Severity::Error, c.message.clone())
             }
@@ -147,16 +212,12 @@ pub fn judge(
     }
     if let Some(probe) = without_client_cert {
         let rejected = probe
-            .checks
-            .iter()
-            .any(|c| c.check == "client-cert" && c.status == Status::Fail);
+            .step(Step::ClientCert)
+            .is_some_and(|c| c.status == Status::Fail);
         let served = probe
-            .checks
-            .iter()
-            .any(|c| c.check == "ping" && matches!(c.status, Status::Pass | Status::Warn))
-            || probe.checks.iter().any(|c| {
-                c.check == "auth" && c.status == Status::Fail && c.message.contains("NOAUTH")
-            });
+            .step(Step::Ping)
+            .is_some_and(|c| matches!(c.status, Status::Pass | Status::Warn))
+            || probe.asked_for_auth;
         if !rejected && served {
             push(
                 "client-auth-not-required",

@@ -8,26 +8,28 @@ use crate::evidence::{
 use crate::finding::{Check, Status};
 use crate::step::Step;
 
+use rustls::AlertDescription as A;
+
 /// Alerts a server sends when it rejects (or wants) a client certificate.
-const CLIENT_CERT_ALERTS: &[&str] = &[
-    "certificate_required",
-    "bad_certificate",
-    "unknown_ca",
-    "unsupported_certificate",
-    "certificate_revoked",
-    "certificate_expired",
-    "certificate_unknown",
-    "access_denied",
-    "handshake_failure",
-    "decrypt_error",
+const CLIENT_CERT_ALERTS: &[A] = &[
+    A::CertificateRequired,
+    A::BadCertificate,
+    A::UnknownCA,
+    A::UnsupportedCertificate,
+    A::CertificateRevoked,
+    A::CertificateExpired,
+    A::CertificateUnknown,
+    A::AccessDenied,
+    A::HandshakeFailure,
+    A::DecryptError,
 ];
 
 /// Whether a failure is the server refusing our client certificate (or its absence).
 pub fn is_client_cert_rejection(f: &IoFailure, tls: &TlsEvidence) -> bool {
     match f {
         IoFailure::Alert(a) => {
-            (tls.record.client_cert_requested && CLIENT_CERT_ALERTS.contains(&a.as_str()))
-                || a == "certificate_required"
+            (tls.record.client_cert_requested && CLIENT_CERT_ALERTS.contains(a))
+                || *a == A::CertificateRequired
         }
         IoFailure::Closed | IoFailure::Reset => tls.record.client_cert_requested,
         _ => false,
@@ -59,8 +61,14 @@ pub fn tls_handshake(tls: &TlsEvidence) -> Check {
     }
     match &tls.failure {
         None => {
-            let v = tls.version.as_deref().unwrap_or("?");
-            let cs = tls.cipher_suite.as_deref().unwrap_or("?");
+            let v = tls
+                .version
+                .map(crate::evidence::version_name)
+                .unwrap_or_else(|| "?".into());
+            let cs = tls
+                .cipher_suite
+                .map(crate::evidence::suite_name)
+                .unwrap_or_else(|| "?".into());
             Check::new(Step::TlsHandshake, Status::Pass, format!("{v}, {cs}")).with_ms(ms)
         }
         Some(f) if is_client_cert_rejection(f, tls) => Check::new(
@@ -190,7 +198,7 @@ pub fn client_cert(tls: &TlsEvidence, rt: &RoundTrip, client: Option<&ClientSumm
                 f.describe()
             ),
             Some(c) => {
-                let hint = if c.chain_len == 1 && c.needs_issuer && matches!(f, IoFailure::Alert(a) if a == "unknown_ca") {
+                let hint = if c.chain_len == 1 && c.needs_issuer && matches!(f, IoFailure::Alert(A::UnknownCA)) {
                     "\nhint: --cert holds only the leaf; if the server trusts the root, send the chain (leaf, then intermediates) in --cert"
                 } else {
                     ""

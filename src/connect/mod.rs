@@ -26,7 +26,7 @@ pub fn classify_io(e: &std::io::Error) -> IoFailure {
 /// Reduces a rustls error to an [`IoFailure`].
 pub fn classify_rustls(e: &rustls::Error) -> IoFailure {
     match e {
-        rustls::Error::AlertReceived(a) => IoFailure::Alert(alert_name(*a)),
+        rustls::Error::AlertReceived(a) => IoFailure::Alert(*a),
         rustls::Error::InvalidMessage(
             m @ (rustls::InvalidMessage::HandshakePayloadTooLarge
             | rustls::InvalidMessage::CertificatePayloadTooLarge
@@ -45,22 +45,7 @@ pub fn classify_rustls(e: &rustls::Error) -> IoFailure {
     }
 }
 
-/// `CertificateRequired` -> `certificate_required`, as the TLS RFCs name alerts.
-pub fn alert_name(a: rustls::AlertDescription) -> String {
-    let camel = format!("{a:?}");
-    let mut out = String::with_capacity(camel.len() + 4);
-    for (i, ch) in camel.chars().enumerate() {
-        if ch.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(ch.to_ascii_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out.replace("unknown_c_a", "unknown_ca")
-}
+pub use crate::evidence::alert_name;
 
 #[cfg(test)]
 mod tests {

@@ -87,10 +87,8 @@ pub async fn handshake(
         }
         Ok(Ok(s)) => {
             let conn = s.get_ref().1;
-            ev.version = conn.protocol_version().map(version_name);
-            ev.cipher_suite = conn
-                .negotiated_cipher_suite()
-                .map(|cs| format!("{:?}", cs.suite()));
+            ev.version = conn.protocol_version();
+            ev.cipher_suite = conn.negotiated_cipher_suite().map(|cs| cs.suite());
             Some(s)
         }
     };
@@ -98,11 +96,4 @@ pub async fn handshake(
     (ev, stream)
 }
 
-/// `TLSv1.3` -> `TLS 1.3`.
-pub fn version_name(v: rustls::ProtocolVersion) -> String {
-    match v {
-        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".into(),
-        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".into(),
-        other => format!("{other:?}"),
-    }
-}
+pub use crate::evidence::{suite_name, version_name};

@@ -49,6 +49,28 @@ pub struct RawFacts {
     pub key_cert_sign: bool,
     pub has_eku: bool,
     pub sha1_or_md5: bool,
+    /// The signature's hash, when it is one that no longer resists collisions.
+    pub weak_hash: Option<WeakHash>,
+}
+
+/// A broken signature hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeakHash {
+    Md5,
+    Sha1,
+}
+
+/// The weak hash of a signature algorithm, by OID.
+fn weak_hash(oid: &str) -> Option<WeakHash> {
+    match oid {
+        // md2WithRSAEncryption, md5WithRSAEncryption
+        "1.2.840.113549.1.1.2" | "1.2.840.113549.1.1.4" => Some(WeakHash::Md5),
+        // sha1WithRSAEncryption (and the OIW alias), ecdsa-with-SHA1, dsa-with-sha1
+        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" => {
+            Some(WeakHash::Sha1)
+        }
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,10 +194,8 @@ pub fn describe(index: usize, der: &[u8], now: UnixSeconds) -> Result<CertInfo, 
     };
     let sig_oid = &cert.signature_algorithm.algorithm;
     let signature_algorithm = signature_name(sig_oid);
-    let sha1_or_md5 = {
-        let s = signature_algorithm.to_ascii_lowercase();
-        s.contains("sha1") || s.contains("md5") || s.contains("sha-1")
-    };
+    let weak_hash = weak_hash(&sig_oid.to_id_string());
+    let sha1_or_md5 = weak_hash.is_some();
 
     Ok(CertInfo {
         index,
@@ -209,6 +229,7 @@ pub fn describe(index: usize, der: &[u8], now: UnixSeconds) -> Result<CertInfo, 
             key_cert_sign,
             has_eku: eku.is_some(),
             sha1_or_md5,
+            weak_hash,
         },
     })
 }

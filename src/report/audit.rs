@@ -748,12 +748,9 @@ impl Sink for PromSink {
             l.push(("version".into(), v));
             self.version.get_or_create(&l).set(1.0);
         }
-        if let Some(c) = r
-            .report
-            .checks
-            .iter()
-            .find(|c| c.check == "tls-handshake" && c.status != Status::Skip && c.ms > 0.0)
-        {
+        if let Some(c) = r.report.checks.iter().find(|c| {
+            c.check == crate::step::Step::TlsHandshake && c.status != Status::Skip && c.ms > 0.0
+        }) {
             self.handshake
                 .get_or_create(&label(&r.id))
                 .set(c.ms / 1000.0);

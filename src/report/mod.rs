@@ -52,6 +52,28 @@ pub struct VerifyReport {
     /// Not printed: the verified path's certificates (leaf first), for policies and metrics.
     #[serde(skip)]
     pub verified_path: Vec<CertInfo>,
+    /// Not printed: the negotiated parameters, typed (`None`: a plaintext target).
+    #[serde(skip)]
+    pub negotiated: Option<crate::check::policy::TlsFacts>,
+    /// Not printed: the server answered a command with NOAUTH.
+    #[serde(skip)]
+    pub asked_for_auth: bool,
+}
+
+impl VerifyReport {
+    /// The typed facts the audit policy judges.
+    pub fn policy_facts(&self) -> crate::check::policy::TargetFacts<'_> {
+        crate::check::policy::TargetFacts {
+            tls: self.negotiated,
+            certs: if self.verified_path.is_empty() {
+                &self.chain
+            } else {
+                &self.verified_path
+            },
+            checks: &self.checks,
+            asked_for_auth: self.asked_for_auth,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
