@@ -345,3 +345,6 @@ fn plaintext(steps: &mut Steps, ev: &Evidence, exp: &Expectations<'_>) {
     }
     steps.push(session::plaintext_refused(&p.probes, exp.port, expect));
 }
+
+#[cfg(test)]
+mod tests;
