@@ -2,42 +2,51 @@
 //!
 //! # Layout
 //!
-//! Data flows one way: `cli` -> `plan` -> `connect` -> `evidence` -> `check` -> `report`.
+//! Data flows one way: `cli` -> `plan` -> `engine::collect` (`connect`, `probe`) ->
+//! [`evidence::Evidence`] -> `check::judge` -> `report`. Collection does all the I/O and
+//! judges nothing (except asking `check` whether credentials may be sent); judgement is
+//! pure (no I/O, the clock is an argument); renderers only render.
 //!
-//! - [`cli`]: clap structs, the raw arguments.
-//! - [`app`]: one function per subcommand; the only module that sees everything.
-//! - [`plan`]: arguments and files resolved into what to do (trust store, client identity, target).
-//! - [`target`]: `host:port`, `rediss://`, `redis://`, `postgres://`, `mysql://`, `tls://` parsing.
-//! - [`pki`]: PEM/DER reading, certificate description, bundle analysis, offline path
-//!   validation, and the `--strict` profile rules (`pki::strict`).
-//! - [`connect`]: TCP and TLS with a verifier that records instead of aborting.
-//! - [`probe`]: application round trips (Redis AUTH and PING; PostgreSQL and MySQL login and SELECT 1).
-//! - [`evidence`]: everything observed about one target, nothing judged.
-//! - [`check`]: pure judgements of evidence at a given time.
-//! - [`audit`]: a fleet of targets verified concurrently, judged against a policy.
-//! - [`inventory`]: audit inventories and policies (TOML).
-//! - [`engine`]: the connect/evidence/check pipeline for one target, shared by every subcommand.
-//! - [`mtls`]: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
-//! - [`files`]: input files read with a size bound.
-//! - [`finding`]: findings, step results, exit codes.
-//! - [`report`]: renderers, one per format, all fed the same report value.
+//! - `cli`: clap structs, the raw arguments.
+//! - `app`: one function per subcommand; the only module that sees everything.
+//! - `plan`: arguments and files resolved into what to do (trust store, client identity,
+//!   target, expectations).
+//! - `target`: `host:port`, `rediss://`, `redis://`, `postgres://`, `mysql://`, `tls://`.
+//! - `pki`: PEM/DER reading, certificate description, bundle analysis, the trust store,
+//!   offline path validation (`chain`) and the `--strict` profile rules (`strict`).
+//! - `connect`: TCP and TLS; `connect::danger` (private) holds the verifier that records
+//!   instead of aborting.
+//! - `probe`: application round trips (Redis AUTH and PING; PostgreSQL and MySQL login and
+//!   SELECT 1).
+//! - `evidence`: everything observed about one target, typed, nothing judged.
+//! - `engine` (private): collect -> judge -> report for one target, shared by every
+//!   subcommand that connects.
+//! - `check` (private): the pure judgements: `judge` for a verify attempt (`trust`,
+//!   `session`, `strict`), `policy` for audit rules.
+//! - `step` (private): step ids and their report order.
+//! - `mtls`: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
+//! - `inventory`: audit inventories (TOML) resolved into plans.
+//! - `audit` (private): a fleet of targets verified concurrently, judged against a policy.
+//! - `report` (private): renderers, one per format, all fed the same report values.
+//! - `finding`: findings, step results, exit codes.
+//! - `clock`, `files`, `error` (private): time, bounded file reads, input errors.
 
 pub mod app;
-pub mod audit;
-pub mod check;
+mod audit;
+mod check;
 pub mod cli;
-pub mod clock;
+mod clock;
 pub mod connect;
-pub mod engine;
-pub mod error;
+mod engine;
+mod error;
 pub mod evidence;
-pub mod files;
+mod files;
 pub mod finding;
 pub mod inventory;
 pub mod mtls;
 pub mod pki;
 pub mod plan;
 pub mod probe;
-pub mod report;
-pub mod step;
+mod report;
+mod step;
 pub mod target;

@@ -1,6 +1,6 @@
 //! Connecting: name resolution, TCP, and TLS with a verifier that records.
 
-pub mod recorder;
+mod danger;
 pub mod tcp;
 pub mod tls;
 

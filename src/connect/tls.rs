@@ -13,7 +13,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::cli::TlsVersion;
 use crate::connect::classify_io;
-use crate::connect::recorder::{Record, RecordingResolver, RecordingVerifier};
+use crate::connect::danger::{Record, RecordingResolver, RecordingVerifier};
 use crate::evidence::{HandshakeRecord, IoFailure, TlsEvidence};
 
 /// What the handshake needs from the plan.

@@ -130,17 +130,6 @@ pub struct PingInfo {
     pub ms: f64,
 }
 
-impl VerifyReport {
-    /// Verdict from the steps: any failure fails the target.
-    pub fn verdict_of(checks: &[Check]) -> Verdict {
-        if checks.iter().any(|c| c.status == Status::Fail) {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        }
-    }
-}
-
 impl FileReport {
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()

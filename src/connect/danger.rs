@@ -1,5 +1,10 @@
-//! A server-certificate verifier that records the chain instead of judging it, and a
-//! client-certificate resolver that records the server's request.
+//! DANGER: a server-certificate verifier that accepts every chain (recording it instead
+//! of judging it), and a client-certificate resolver that records the server's request.
+//!
+//! This is the one place where tlsprobe's TLS client does not verify the server's
+//! certificate during the handshake, fenced off as rustls' examples fence
+//! `NoCertificateVerification`: private to `connect`, constructed only by
+//! `connect::tls::config`, and never reachable without the checks that follow.
 //!
 //! Collect first, judge later: the handshake always proceeds past the certificate so that
 //! every check can be attributed (an expired leaf fails `expiry`, not the handshake). The
@@ -19,17 +24,17 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use crate::evidence::HandshakeRecord;
 
 /// Shared record of one handshake.
-pub type Record = Arc<Mutex<HandshakeRecord>>;
+pub(crate) type Record = Arc<Mutex<HandshakeRecord>>;
 
 /// Records the presented chain; accepts it so that the checks can judge it afterwards.
 #[derive(Debug)]
-pub struct RecordingVerifier {
+pub(crate) struct RecordingVerifier {
     record: Record,
     algs: WebPkiSupportedAlgorithms,
 }
 
 impl RecordingVerifier {
-    pub fn new(record: Record, algs: WebPkiSupportedAlgorithms) -> Self {
+    pub(crate) fn new(record: Record, algs: WebPkiSupportedAlgorithms) -> Self {
         Self { record, algs }
     }
 }
@@ -76,13 +81,13 @@ impl ServerCertVerifier for RecordingVerifier {
 
 /// Records whether the server asked for a client certificate, and answers with ours.
 #[derive(Debug)]
-pub struct RecordingResolver {
+pub(crate) struct RecordingResolver {
     record: Record,
     key: Option<Arc<CertifiedKey>>,
 }
 
 impl RecordingResolver {
-    pub fn new(record: Record, key: Option<Arc<CertifiedKey>>) -> Self {
+    pub(crate) fn new(record: Record, key: Option<Arc<CertifiedKey>>) -> Self {
         Self { record, key }
     }
 }
