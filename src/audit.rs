@@ -36,12 +36,9 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
     let inv = inventory::load(&args.inventory, args.policy.as_deref())?;
     let missing_secrets: Vec<String> = inv
         .targets
+        .credential_errors
         .iter()
-        .filter_map(|t| {
-            t.credentials_error
-                .as_ref()
-                .map(|e| format!("{e} (target {:?})", t.id))
-        })
+        .map(|(id, e)| format!("{e} (target {id:?})"))
         .collect();
     for w in &inv.warnings {
         eprintln!("warning: {w}");
@@ -62,7 +59,7 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
         .enable_all()
         .build()
         .map_err(|e| InputError::new("runtime", e.to_string()))?;
-    let (summary, write_error) = runtime.block_on(execute(inv, args, &mut sinks));
+    let (summary, write_error, inputs_changed) = runtime.block_on(execute(inv, args, &mut sinks));
     if let Some(e) = write_error {
         return Err(InputError::new("report", format!("cannot write: {e}")));
     }
@@ -75,7 +72,7 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
     for m in &missing_secrets {
         eprintln!("error: {m}");
     }
-    Ok(if !missing_secrets.is_empty() {
+    Ok(if !missing_secrets.is_empty() || inputs_changed {
         exit::INPUT
     } else if summary.failed + summary.bundles_failed > 0 {
         exit::FAIL
@@ -133,7 +130,7 @@ async fn execute(
     inv: Inventory,
     args: &AuditArgs,
     sinks: &mut [Box<dyn Sink>],
-) -> (Summary, Option<std::io::Error>) {
+) -> (Summary, Option<std::io::Error>, bool) {
     let total = inv.targets.len();
     let concurrency = args.concurrency.max(1);
     let progress = progress_bar(total as u64, args.quiet);
@@ -145,10 +142,22 @@ async fn execute(
     let gate = Arc::new(Semaphore::new(concurrency));
 
     let targets = inv.targets;
+    let changed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let input_changed = changed.clone();
     let producer = tokio::spawn(async move {
-        for (i, spec) in targets.into_iter().enumerate() {
+        for i in 0..targets.len() {
             let Ok(permit) = gate.clone().acquire_owned().await else {
                 break;
+            };
+            // Resolved at load already: resolving again only fails if a file changed
+            // in between, which stops the audit like an input error would have.
+            let spec = match targets.resolve(i) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    changed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    break;
+                }
             };
             let tx = tx.clone();
             let policy = policy.clone();
@@ -195,7 +204,8 @@ async fn execute(
             keep_first_error(&mut write_error, s.bundle(&result));
         }
     }
-    (summary, write_error)
+    let changed = input_changed.load(std::sync::atomic::Ordering::Relaxed);
+    (summary, write_error, changed)
 }
 
 /// Remembers the first report write error (a closed pipe is not one).

@@ -114,15 +114,156 @@ pub struct BundleSpec {
     pub path: PathBuf,
 }
 
-/// A resolved inventory.
-#[derive(Debug, Clone)]
+/// A loaded inventory.
 pub struct Inventory {
     pub path: String,
     /// Warnings about the inputs (secret files readable by other users), each once.
     pub warnings: Vec<String>,
-    pub targets: Vec<TargetSpec>,
+    pub targets: Targets,
     pub bundles: Vec<BundleSpec>,
     pub policy: Policy,
+}
+
+/// The targets of an inventory. Every target is resolved once at load (so that every
+/// input error is reported before anything runs), then dropped: only its place in the
+/// text is kept, and it is resolved again when its turn comes. Files shared by targets
+/// (CA bundles, client certificates and keys) are loaded once. Memory therefore grows
+/// by a few bytes per target, not by a resolved plan per target.
+pub struct Targets {
+    shared: Arc<Shared>,
+    /// Byte range of each `[[target]]` table in the text, in inventory order.
+    chunks: Vec<(usize, usize)>,
+    /// Targets whose secret could not be read: `(id, error)`.
+    pub credential_errors: Vec<(String, String)>,
+}
+
+struct Shared {
+    file: String,
+    text: String,
+    dir: PathBuf,
+    defaults: RawTarget,
+    policy: Policy,
+    cache: std::sync::Mutex<Cache>,
+}
+
+/// Loaded once per distinct set of paths.
+#[derive(Default)]
+struct Cache {
+    trust: HashMap<Vec<PathBuf>, Arc<TrustStore>>,
+    clients: HashMap<(PathBuf, Option<PathBuf>), Arc<plan::ClientIdentity>>,
+}
+
+impl Targets {
+    pub fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Resolves target `i` (0-based, in inventory order).
+    pub fn resolve(&self, i: usize) -> Result<TargetSpec, InputError> {
+        let (start, end) = self.chunks[i];
+        resolve_chunk(&self.shared, start, end, i)
+    }
+}
+
+/// Parses one `[[target]]` table (its text at `start..end`) and resolves it.
+fn resolve_chunk(
+    sh: &Shared,
+    start: usize,
+    end: usize,
+    n: usize,
+) -> Result<TargetSpec, InputError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct One {
+        target: Vec<Spanned<RawTarget>>,
+    }
+    let ctx = Ctx {
+        file: &sh.file,
+        text: &sh.text,
+        dir: sh.dir.clone(),
+        base: start,
+    };
+    let chunk = &sh.text[start..end];
+    let one: One = toml::from_str(chunk).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        InputError::new(
+            format!("{}:{}", sh.file, line_of(&sh.text, start + at)),
+            e.message()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_string(),
+        )
+    })?;
+    let Some(t) = one.target.into_iter().next() else {
+        return Err(ctx.err(0, "target", "an empty [[target]] table"));
+    };
+    let at = t.span().start;
+    let t = t.into_inner();
+    refuse_inline_passwords(&ctx, &t)?;
+    let mut cache = sh.cache.lock().unwrap_or_else(|p| p.into_inner());
+    resolve_target(&ctx, at, n, t, &sh.defaults, &sh.policy, &mut cache)
+}
+
+/// Splits inventory text into the `[[target]]` tables and the rest (the rest keeps its
+/// byte offsets: target tables are blanked out, newlines kept). A header is a line that
+/// is only a `[table]` or `[[array]]` header (and a comment); `[target.x]` sub-tables
+/// belong to the target before them.
+fn split_targets(text: &str) -> (String, Vec<(usize, usize)>) {
+    let mut chunks = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(name) = header(line) {
+            let is_target = name.0 && name.1 == "target";
+            let sub_of_target = !name.0 && name.1.starts_with("target.");
+            if !sub_of_target {
+                if let Some(s) = open.take() {
+                    chunks.push((s, offset));
+                }
+                if is_target {
+                    open = Some(offset);
+                }
+            }
+        }
+        offset += line.len();
+    }
+    if let Some(s) = open {
+        chunks.push((s, text.len()));
+    }
+    let mut rest = text.as_bytes().to_vec();
+    for &(s, e) in &chunks {
+        for b in &mut rest[s..e] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII spaces inside whole lines.
+    let rest = String::from_utf8(rest).unwrap_or_default();
+    (rest, chunks)
+}
+
+/// `[[name]]` -> `(true, "name")`, `[name]` -> `(false, "name")`, anything else `None`.
+fn header(line: &str) -> Option<(bool, String)> {
+    let l = line.split('#').next().unwrap_or("").trim();
+    let (array, inner) = if let Some(x) = l.strip_prefix("[[").and_then(|x| x.strip_suffix("]]")) {
+        (true, x)
+    } else if let Some(x) = l.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+        (false, x)
+    } else {
+        return None;
+    };
+    let name = inner.trim();
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\''));
+    ok.then(|| (array, name.replace(['"', '\''], "")))
 }
 
 /// Line number (1-based) of a byte offset.
@@ -138,6 +279,8 @@ struct Ctx<'a> {
     file: &'a str,
     text: &'a str,
     dir: PathBuf,
+    /// Where the text being parsed starts in `text` (a `[[target]]` table is parsed alone).
+    base: usize,
 }
 
 impl Ctx<'_> {
@@ -148,7 +291,7 @@ impl Ctx<'_> {
             format!(" key `{key}`:")
         };
         InputError::new(
-            format!("{}:{}", self.file, line_of(self.text, offset)),
+            format!("{}:{}", self.file, line_of(self.text, self.base + offset)),
             format!("{key} {}", msg.into()).trim_start().to_string(),
         )
     }
@@ -202,22 +345,31 @@ pub fn parse_str(
     policy: Option<Policy>,
 ) -> Result<Inventory, InputError> {
     let file = file.to_string();
-    let text = text.to_string();
-    let raw: RawInventory = toml::from_str(&text).map_err(|e| toml_error(&file, &text, &e))?;
+    let (rest, chunks) = split_targets(text);
+    let raw: RawInventory = toml::from_str(&rest).map_err(|e| toml_error(&file, text, &e))?;
     let ctx = Ctx {
         file: &file,
-        text: &text,
+        text,
         dir: dir.to_path_buf(),
+        base: 0,
     };
 
     let policy = match policy {
         Some(p) => p,
         None => resolve_policy(&ctx, raw.policy.unwrap_or_default())?,
     };
-    if raw.target.is_empty() && raw.bundle.is_empty() {
+    if chunks.is_empty() && raw.target.is_empty() && raw.bundle.is_empty() {
         return Err(InputError::new(
             &file,
             "the inventory has neither [[target]] nor [[bundle]] entries",
+        ));
+    }
+    if let Some(t) = raw.target.first() {
+        // `target = [...]` inline: not the table form the inventory documents.
+        return Err(ctx.err(
+            t.span().start,
+            "target",
+            "write each target as a [[target]] table",
         ));
     }
     let defaults = match raw.defaults {
@@ -236,31 +388,6 @@ pub fn parse_str(
         }
         None => RawTarget::default(),
     };
-
-    let mut trust_cache: HashMap<Vec<PathBuf>, Arc<TrustStore>> = HashMap::new();
-    let mut seen_ids: HashMap<String, usize> = HashMap::new();
-    let mut warnings: Vec<String> = Vec::new();
-    let mut warned: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut targets = Vec::with_capacity(raw.target.len());
-    for (n, t) in raw.target.into_iter().enumerate() {
-        let start = t.span().start;
-        let t = t.into_inner();
-        refuse_inline_passwords(&ctx, &t)?;
-        let spec = resolve_target(&ctx, start, n, t, &defaults, &policy, &mut trust_cache)?;
-        for w in &spec.plan.warnings {
-            if warned.insert(w.clone()) {
-                warnings.push(format!("{}:{}: {w}", file, line_of(&text, start)));
-            }
-        }
-        if let Some(prev) = seen_ids.insert(spec.id.clone(), line_of(&text, start)) {
-            return Err(ctx.err(
-                start,
-                "id",
-                format!("{:?} is already used by the target on line {prev}", spec.id),
-            ));
-        }
-        targets.push(spec);
-    }
     let mut bundles = Vec::new();
     for b in raw.bundle {
         let b = b.into_inner();
@@ -270,10 +397,50 @@ pub fn parse_str(
             path,
         });
     }
+    let shared = Arc::new(Shared {
+        file: file.clone(),
+        text: text.to_string(),
+        dir: dir.to_path_buf(),
+        defaults,
+        policy: policy.clone(),
+        cache: std::sync::Mutex::new(Cache::default()),
+    });
+
+    // Every target resolved once, now: all input errors surface before anything runs.
+    let mut seen_ids: HashMap<String, usize> = HashMap::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let mut warned: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut credential_errors = Vec::new();
+    for (n, &(start, end)) in chunks.iter().enumerate() {
+        let spec = resolve_chunk(&shared, start, end, n)?;
+        for w in &spec.plan.warnings {
+            if warned.insert(w.clone()) {
+                warnings.push(format!("{}:{}: {w}", file, line_of(text, start)));
+            }
+        }
+        if let Some(prev) = seen_ids.insert(spec.id.clone(), start) {
+            return Err(ctx.err(
+                start,
+                "id",
+                format!(
+                    "{:?} is already used by the target on line {}",
+                    spec.id,
+                    line_of(text, prev)
+                ),
+            ));
+        }
+        if let Some(e) = spec.credentials_error {
+            credential_errors.push((spec.id, e));
+        }
+    }
     Ok(Inventory {
         warnings,
         path: file,
-        targets,
+        targets: Targets {
+            shared,
+            chunks,
+            credential_errors,
+        },
         bundles,
         policy,
     })
@@ -300,6 +467,7 @@ pub fn load_policy(path: &Path) -> Result<Policy, InputError> {
             file: &file,
             text: &text,
             dir,
+            base: 0,
         },
         raw,
     )
@@ -362,7 +530,7 @@ fn resolve_target(
     t: RawTarget,
     d: &RawTarget,
     policy: &Policy,
-    trust_cache: &mut HashMap<Vec<PathBuf>, Arc<TrustStore>>,
+    cache: &mut Cache,
 ) -> Result<TargetSpec, InputError> {
     let Some(url) = t.url.clone() else {
         return Err(ctx.err(start, "url", "every [[target]] needs a url"));
@@ -501,9 +669,13 @@ fn resolve_target(
     let cached = if cacert.is_empty() {
         None
     } else {
-        trust_cache.get(&cacert).cloned()
+        cache.trust.get(&cacert).cloned()
     };
-    let plan = plan::verify_plan(&args, env_password, cached).map_err(|e| {
+    let client_key = args.cert.clone().map(|c| (c, args.key.clone()));
+    let cached_client = client_key
+        .as_ref()
+        .and_then(|k| cache.clients.get(k).cloned());
+    let plan = plan::verify_plan_with(&args, env_password, cached, cached_client).map_err(|e| {
         let line = if e.subject.starts_with("target") {
             url_line
         } else {
@@ -512,9 +684,13 @@ fn resolve_target(
         ctx.err(line, "", format!("target {id:?}: {e}"))
     })?;
     if !cacert.is_empty() {
-        trust_cache
+        cache
+            .trust
             .entry(cacert)
             .or_insert_with(|| plan.trust.clone());
+    }
+    if let (Some(k), Some(c)) = (client_key, &plan.client) {
+        cache.clients.entry(k).or_insert_with(|| c.clone());
     }
     Ok(TargetSpec {
         id,
@@ -525,7 +701,21 @@ fn resolve_target(
 
 #[cfg(test)]
 mod tests {
-    use super::line_of;
+    use super::{line_of, split_targets};
+
+    #[test]
+    fn targets_are_split_out_and_the_rest_keeps_its_offsets() {
+        let text = "[defaults]\ntimeout = \"1s\"\n\n[[target]]\nid = \"a\"\nurl = \"h:1\"\n[[bundle]]\npath = \"b.pem\"\n[[ target ]] # two\nurl = \"h:2\"\ncacert = [\n  \"x.pem\",\n]\n";
+        let (rest, chunks) = split_targets(text);
+        assert_eq!(rest.len(), text.len());
+        assert_eq!(chunks.len(), 2);
+        assert!(text[chunks[0].0..chunks[0].1].starts_with("[[target]]"));
+        assert!(text[chunks[0].0..chunks[0].1].ends_with("url = \"h:1\"\n"));
+        assert!(text[chunks[1].0..chunks[1].1].contains("x.pem"));
+        assert!(rest.contains("[[bundle]]") && rest.contains("[defaults]"));
+        assert!(!rest.contains("url"));
+        assert_eq!(rest.lines().count(), text.lines().count());
+    }
 
     #[test]
     fn lines_are_one_based() {

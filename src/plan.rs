@@ -194,7 +194,8 @@ pub struct VerifyPlan {
     pub warnings: Vec<String>,
     pub target: Target,
     pub trust: Arc<TrustStore>,
-    pub client: Option<ClientIdentity>,
+    /// Shared by every target that names the same files.
+    pub client: Option<Arc<ClientIdentity>>,
     /// Name sent in SNI (`None`: no SNI, e.g. for an IP target).
     pub sni: Option<String>,
     /// Identity the server certificate must carry.
@@ -232,6 +233,17 @@ pub fn verify_plan(
     env_password: Option<String>,
     trust_cache: Option<Arc<TrustStore>>,
 ) -> Result<VerifyPlan, InputError> {
+    verify_plan_with(args, env_password, trust_cache, None)
+}
+
+/// [`verify_plan`] with already-loaded files: the trust store of `--cacert` and the
+/// client identity of `--cert`/`--key` (audit loads each distinct set once).
+pub fn verify_plan_with(
+    args: &VerifyArgs,
+    env_password: Option<String>,
+    trust_cache: Option<Arc<TrustStore>>,
+    client_cache: Option<Arc<ClientIdentity>>,
+) -> Result<VerifyPlan, InputError> {
     let mut target = target::parse(&args.target)?;
     if let Some(p) = args.protocol {
         if target.explicit_scheme {
@@ -258,7 +270,8 @@ pub fn verify_plan(
         None => Arc::new(TrustStore::from_files(&args.cacert)?),
     };
     let client = match (&args.cert, &args.key) {
-        (Some(c), k) => Some(ClientIdentity::load(c, k.as_deref(), &provider)?),
+        (Some(_), _) if client_cache.is_some() => client_cache,
+        (Some(c), k) => Some(Arc::new(ClientIdentity::load(c, k.as_deref(), &provider)?)),
         (None, Some(_)) => return Err(InputError::new("--key", "given without --cert")),
         (None, None) => None,
     };
