@@ -103,6 +103,15 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         ping: None,
         attempts: 1,
         verified_path: vec![],
+        client_not_after: plan.client.as_ref().and_then(|c| {
+            let leaf = c.chain.first()?;
+            Some(
+                crate::pki::describe::describe(0, leaf, now)
+                    .ok()?
+                    .raw
+                    .not_after,
+            )
+        }),
     };
     if scheme.uses_tls() {
         // Non-null for every TLS target, even when the handshake was never reached.

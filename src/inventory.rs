@@ -36,10 +36,11 @@ impl OneOrMany {
     }
 }
 
-/// Keys a `[[target]]` or `[defaults]` may hold: verify's flags with underscores.
+/// Keys a `[[target]]`, `[defaults]` or exporter `[module.NAME]` may hold: verify's flags
+/// with underscores.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawTarget {
+pub(crate) struct RawTarget {
     id: Option<String>,
     url: Option<Spanned<String>>,
     cacert: Option<OneOrMany>,
@@ -57,6 +58,8 @@ struct RawTarget {
     // Present only to be refused with a clear message.
     pass: Option<Spanned<toml::Value>>,
     password: Option<Spanned<toml::Value>>,
+    /// Only in an exporter `[module.NAME]`: the module's own policy table.
+    policy: Option<Spanned<RawPolicy>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,9 +80,9 @@ struct RawInventory {
     policy: Option<RawPolicy>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPolicy {
+pub(crate) struct RawPolicy {
     min_tls_version: Option<Spanned<String>>,
     warn_days: Option<i64>,
     fail_days: Option<i64>,
@@ -156,7 +159,7 @@ pub struct Inventory {
 }
 
 /// Line number (1-based) of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')
@@ -164,14 +167,16 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-struct Ctx<'a> {
-    file: &'a str,
-    text: &'a str,
-    dir: PathBuf,
+/// The file being parsed, for error locations and relative paths.
+pub(crate) struct Ctx<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) text: &'a str,
+    pub(crate) dir: PathBuf,
 }
 
 impl Ctx<'_> {
-    fn err(&self, offset: usize, key: &str, msg: impl Into<String>) -> InputError {
+    /// An error at `offset`, naming `file:line` and `key`.
+    pub(crate) fn err(&self, offset: usize, key: &str, msg: impl Into<String>) -> InputError {
         let key = if key.is_empty() {
             String::new()
         } else {
@@ -193,7 +198,7 @@ impl Ctx<'_> {
     }
 }
 
-fn read_text(path: &Path) -> Result<String, InputError> {
+pub(crate) fn read_text(path: &Path) -> Result<String, InputError> {
     let name = path.display().to_string();
     let bytes = crate::files::read_bounded(
         path,
@@ -204,7 +209,7 @@ fn read_text(path: &Path) -> Result<String, InputError> {
     String::from_utf8(bytes).map_err(|_| InputError::new(&name, "is not UTF-8 text"))
 }
 
-fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> InputError {
+pub(crate) fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> InputError {
     let line = e.span().map_or(1, |s| line_of(text, s.start));
     let msg = e
         .message()
@@ -261,6 +266,7 @@ pub fn parse_str(
                     "`id` and `url` belong in a [[target]], not in [defaults]",
                 ));
             }
+            d.refuse_policy(&ctx)?;
             refuse_inline_passwords(&ctx, &d)?;
             d
         }
@@ -276,6 +282,7 @@ pub fn parse_str(
         let start = t.span().start;
         let t = t.into_inner();
         refuse_inline_passwords(&ctx, &t)?;
+        t.refuse_policy(&ctx)?;
         let spec = resolve_target(&ctx, start, n, t, &defaults, &policy, &mut trust_cache)?;
         for w in &spec.plan.warnings {
             if warned.insert(w.clone()) {
@@ -335,7 +342,7 @@ pub fn load_policy(path: &Path) -> Result<Policy, InputError> {
     )
 }
 
-fn resolve_policy(ctx: &Ctx<'_>, raw: RawPolicy) -> Result<Policy, InputError> {
+pub(crate) fn resolve_policy(ctx: &Ctx<'_>, raw: RawPolicy) -> Result<Policy, InputError> {
     let d = Policy::default();
     let min_tls_version = match raw.min_tls_version {
         None => d.min_tls_version,
@@ -366,7 +373,7 @@ fn resolve_policy(ctx: &Ctx<'_>, raw: RawPolicy) -> Result<Policy, InputError> {
     })
 }
 
-fn refuse_inline_passwords(ctx: &Ctx<'_>, t: &RawTarget) -> Result<(), InputError> {
+pub(crate) fn refuse_inline_passwords(ctx: &Ctx<'_>, t: &RawTarget) -> Result<(), InputError> {
     for (key, v) in [("pass", &t.pass), ("password", &t.password)] {
         if let Some(v) = v {
             return Err(ctx.err(v.span().start, key, "passwords are never written in an inventory: use pass_env = \"VAR\" or pass_file = \"path\""));
@@ -384,6 +391,29 @@ fn refuse_inline_passwords(ctx: &Ctx<'_>, t: &RawTarget) -> Result<(), InputErro
     Ok(())
 }
 
+impl RawTarget {
+    /// `id` or `url` is set (they belong only in a `[[target]]`).
+    pub(crate) fn names_a_target(&self) -> bool {
+        self.id.is_some() || self.url.is_some()
+    }
+
+    /// Takes out the `[module.NAME.policy]` table, with its offset.
+    pub(crate) fn take_policy(&mut self) -> Option<(usize, RawPolicy)> {
+        self.policy.take().map(|p| (p.span().start, p.into_inner()))
+    }
+
+    fn refuse_policy(&self, ctx: &Ctx<'_>) -> Result<(), InputError> {
+        match &self.policy {
+            Some(p) => Err(ctx.err(
+                p.span().start,
+                "policy",
+                "an inventory has one top-level [policy]; per-entry policy tables are for exporter modules",
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 fn resolve_target(
     ctx: &Ctx<'_>,
     start: usize,
@@ -398,6 +428,40 @@ fn resolve_target(
     };
     let url_line = url.span().start;
     let id = t.id.clone().unwrap_or_else(|| format!("target-{}", n + 1));
+    let (args, env_password) = target_args(ctx, start, url.get_ref(), &t, d, policy)?;
+    let cacert = args.cacert.clone();
+    let cached = if cacert.is_empty() {
+        None
+    } else {
+        trust_cache.get(&cacert).cloned()
+    };
+    let plan = plan::verify_plan(&args, env_password, cached).map_err(|e| {
+        let line = if e.subject.starts_with("target") {
+            url_line
+        } else {
+            start
+        };
+        ctx.err(line, "", format!("target {id:?}: {e}"))
+    })?;
+    if !cacert.is_empty() {
+        trust_cache
+            .entry(cacert)
+            .or_insert_with(|| plan.trust.clone());
+    }
+    Ok(TargetSpec { id, plan })
+}
+
+/// The verify arguments of a target table `t` (falling back to `d`, the defaults) for
+/// `url`, and the password read from `pass_env`. Shared by audit targets and exporter
+/// modules (which pass each probe's target as `url`).
+pub(crate) fn target_args(
+    ctx: &Ctx<'_>,
+    start: usize,
+    url: &str,
+    t: &RawTarget,
+    d: &RawTarget,
+    policy: &Policy,
+) -> Result<(VerifyArgs, Option<String>), InputError> {
     let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
     let cacert: Vec<PathBuf> = t
         .cacert
@@ -483,7 +547,7 @@ fn resolve_target(
         None => None,
     };
     let args = VerifyArgs {
-        target: url.get_ref().clone(),
+        target: url.to_string(),
         cacert: cacert.clone(),
         cert: pick(&t.cert, &d.cert).map(|p| ctx.path(&p)),
         key: pick(&t.key, &d.key).map(|p| ctx.path(&p)),
@@ -506,25 +570,7 @@ fn resolve_target(
             config: None,
         },
     };
-    let cached = if cacert.is_empty() {
-        None
-    } else {
-        trust_cache.get(&cacert).cloned()
-    };
-    let plan = plan::verify_plan(&args, env_password, cached).map_err(|e| {
-        let line = if e.subject.starts_with("target") {
-            url_line
-        } else {
-            start
-        };
-        ctx.err(line, "", format!("target {id:?}: {e}"))
-    })?;
-    if !cacert.is_empty() {
-        trust_cache
-            .entry(cacert)
-            .or_insert_with(|| plan.trust.clone());
-    }
-    Ok(TargetSpec { id, plan })
+    Ok((args, env_password))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! - [`check`]: pure judgements of evidence at a given time.
 //! - [`audit`]: a fleet of targets verified concurrently, judged against a policy.
 //! - [`inventory`]: audit inventories and policies (TOML).
+//! - `exporter`: `tlsprobe exporter`, the Prometheus multi-target exporter (HTTP server).
 //! - [`engine`]: the connect/evidence/check pipeline for one target, shared by every subcommand.
 //! - [`mtls`]: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
 //! - [`files`]: input files read with a size bound.
@@ -30,6 +31,7 @@ pub mod connect;
 pub mod engine;
 pub mod error;
 pub mod evidence;
+mod exporter;
 pub mod files;
 pub mod finding;
 pub mod inventory;

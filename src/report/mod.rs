@@ -8,6 +8,7 @@ pub mod chain;
 pub mod human;
 pub mod json;
 pub mod mtls;
+pub(crate) mod prometheus;
 
 use serde::Serialize;
 
@@ -50,6 +51,10 @@ pub struct VerifyReport {
     /// Not printed: the verified path's certificates (leaf first), for policies and metrics.
     #[serde(skip)]
     pub verified_path: Vec<CertInfo>,
+    /// Not printed (the JSON has no client section): notAfter of the configured client
+    /// certificate's leaf, Unix seconds, for metrics.
+    #[serde(skip)]
+    pub client_not_after: Option<crate::clock::UnixSeconds>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
