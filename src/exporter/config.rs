@@ -45,6 +45,8 @@ pub(crate) struct Module {
     env_password: Option<String>,
     /// The trust store, read once.
     trust: Arc<TrustStore>,
+    /// The client certificate and key, read and checked once (not per probe).
+    client: Option<plan::ClientIdentity>,
     pub(crate) policy: Policy,
 }
 
@@ -60,7 +62,13 @@ impl Module {
         let mut args = self.args.clone();
         args.target = target.to_string();
         args.timeout = timeout.max(Duration::from_millis(1));
-        plan::verify_plan(&args, self.env_password.clone(), Some(self.trust.clone()))
+        // The identity loaded at start-up replaces reading and parsing the key per probe.
+        args.cert = None;
+        args.key = None;
+        let mut plan =
+            plan::verify_plan(&args, self.env_password.clone(), Some(self.trust.clone()))?;
+        plan.client = self.client.clone();
+        Ok(plan)
     }
 }
 
@@ -188,6 +196,7 @@ fn resolve_module(
         args,
         env_password,
         trust: trial.trust.clone(),
+        client: trial.client.clone(),
         policy,
     };
     Ok((module, trial.warnings))
