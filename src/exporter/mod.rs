@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
@@ -36,6 +36,9 @@ use tokio::sync::Semaphore;
 use crate::cli::ExporterArgs;
 use crate::error::InputError;
 use crate::finding::exit;
+
+/// How long a client may take to send a request's headers.
+const HEADER_READ_LIMIT: Duration = Duration::from_secs(10);
 
 /// How long SIGTERM waits for in-flight probes before exiting anyway.
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
@@ -143,7 +146,11 @@ async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<u8, InputError> {
                 Ok((stream, _)) => {
                     let state = state.clone();
                     let svc = service_fn(move |req| http::handle(state.clone(), req));
+                    // A client that connects and sends nothing (or a header a byte at a
+                    // time) is dropped instead of holding its connection forever.
                     let conn = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(HEADER_READ_LIMIT)
                         .serve_connection(TokioIo::new(stream), svc);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
