@@ -295,7 +295,8 @@ fn fleet_verdicts_rules_and_every_report_format() {
         );
     }
     // Certificate facts even when verification failed: the expired target's earliest
-    // presented notAfter is the expired leaf's (2025-01-01T00:00:00Z), and nothing verified.
+    // notAfter, presented and on the path chain-trust verified (dates are judged by
+    // `expiry`), is the expired leaf's (2025-01-01T00:00:00Z).
     let expired = |metric: &str| {
         scrape
             .samples
@@ -313,7 +314,7 @@ fn fleet_verdicts_rules_and_every_report_format() {
     );
     assert_eq!(
         expired("probe_ssl_last_chain_expiry_timestamp_seconds"),
-        None,
+        Some(1735689600.0),
         "{text}"
     );
 

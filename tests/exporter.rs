@@ -177,11 +177,12 @@ fn promtool_accepts_probe_and_metrics_output() {
     });
     let exporter = Exporter::start(
         &format!(
-            "{}\n[module.mutual]\ncacert = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\nexpect_plaintext = \"refused\"\n[module.mutual.policy]\nrequire_client_auth = true\n",
+            "{}\n[module.mutual]\ncacert = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\nexpect_plaintext = \"refused\"\n[module.mutual.policy]\nrequire_client_auth = true\n[module.untrusted]\ncacert = \"{}\"\n",
             config(""),
             testdata("serving-root.pem"),
             testdata("client-chain.pem"),
-            testdata("client.key")
+            testdata("client.key"),
+            testdata("other-root.pem")
         ),
         &[],
     );
@@ -217,6 +218,31 @@ fn promtool_accepts_probe_and_metrics_output() {
         a.body
     );
     assert!(a.body.contains("tlsprobe_anchor_info{file="), "{}", a.body);
+    promtool_check(&a.body);
+
+    // An untrusted chain: nothing verified, so no verified-path expiry, but the presented
+    // chain's facts are there.
+    let a = exporter.probe(&format!("target=localhost:{}&module=untrusted", good.port));
+    assert_eq!(sample(&a.body, "probe_success"), Some(0.0), "{}", a.body);
+    assert_eq!(
+        sample(&a.body, "tlsprobe_step_success{step=\"chain-trust\"}"),
+        Some(0.0),
+        "{}",
+        a.body
+    );
+    assert_eq!(
+        sample(&a.body, "probe_ssl_last_chain_expiry_timestamp_seconds"),
+        None,
+        "{}",
+        a.body
+    );
+    assert_eq!(
+        sample(&a.body, "probe_ssl_earliest_cert_expiry"),
+        Some(4859740800.0),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("probe_ssl_last_chain_info{"), "{}", a.body);
     promtool_check(&a.body);
 
     let m = get(exporter.addr, "/metrics");
