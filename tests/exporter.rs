@@ -696,3 +696,61 @@ fn example_alert_rules_pass_their_promtool_unit_tests() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn postgres_through_the_exporter_and_warnings_as_their_own_series() {
+    use support::postgres::{PgOpts, PostgresServer};
+    const PW: &str = "exporter-pg-pw";
+    let pg = PostgresServer::start(PgOpts {
+        ssl: true,
+        password: Some(PW),
+        ..PgOpts::default()
+    });
+    let good = good_redis();
+    let cfg = format!(
+        "{}\n[module.pg]\ncacert = \"{ca}\"\nprotocol = \"postgres\"\nuser = \"app\"\npass_env = \"TLSPROBE_EXPORTER_PG_PW\"\nexpect_plaintext = \"refused\"\n\
+         [module.soon]\ncacert = \"{ca}\"\n[module.soon.policy]\nwarn_days = 40000\n",
+        config(""),
+        ca = testdata("serving-root.pem")
+    );
+    let exporter = Exporter::start_env(&cfg, &[], &[("TLSPROBE_EXPORTER_PG_PW", PW)]);
+    let a = exporter.probe(&format!(
+        "target=postgres://localhost:{}/app&module=pg",
+        pg.port
+    ));
+    assert_eq!(sample(&a.body, "probe_success"), Some(1.0), "{}", a.body);
+    for step in ["tls-handshake", "auth", "ping", "plaintext-refused"] {
+        let series = format!("tlsprobe_step_success{{step=\"{step}\"}}");
+        assert_eq!(sample(&a.body, &series), Some(1.0), "{step}\n{}", a.body);
+    }
+    assert_eq!(
+        sample(
+            &a.body,
+            &format!("tlsprobe_plaintext_refused{{port=\"{}\"}}", pg.port)
+        ),
+        Some(1.0),
+        "{}",
+        a.body
+    );
+    assert!(!a.body.contains(PW));
+    promtool_check(&a.body);
+
+    // warn_days beyond the certificates' remaining ~98 years: `expiry` warns, which
+    // passes the step and the probe, and shows as its own series.
+    let a = exporter.probe(&format!("target=localhost:{}&module=soon", good.port));
+    assert_eq!(sample(&a.body, "probe_success"), Some(1.0), "{}", a.body);
+    assert_eq!(
+        sample(&a.body, "tlsprobe_step_success{step=\"expiry\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&a.body, "tlsprobe_step_warning{step=\"expiry\"}"),
+        Some(1.0),
+        "{}",
+        a.body
+    );
+    assert_eq!(
+        sample(&a.body, "tlsprobe_step_warning{step=\"chain-trust\"}"),
+        Some(0.0)
+    );
+}
