@@ -132,3 +132,98 @@ rss_n=${RSS_N:-10000}
 make_inventory "$rss_n" "$work/rss.toml"
 rss=$( { /usr/bin/time -f '%M' "$bin" audit -q --format jsonl --output /dev/null "$work/rss.toml" >/dev/null; } 2>&1 | tail -1)
 python3 -c "print(f'  peak RSS for $rss_n targets: {int(\"$rss\")/1024:.1f} MiB   (target < 64 MiB)')"
+
+# ---------------------------------------------------------------------------
+# Exporter: tlsprobe exporter vs prometheus-blackbox-exporter on the same mTLS redis-server
+# (requirepass), the same number of probes at the same concurrency. blackbox runs a `tcp`
+# module (tls, ca/cert/key, AUTH -> +OK, PING -> +PONG); tlsprobe runs every step of
+# verify. CPU seconds per probe come from /proc/PID/stat (utime + stime) of each exporter
+# process; latency is measured by the driver per /probe request.
+scripts/install-deps.sh prometheus-blackbox-exporter
+probes=${EXPORTER_PROBES:-2000}
+conc=${EXPORTER_CONCURRENCY:-8}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rport=$(free_port)
+mkdir -p "$work/ex"
+redis-server --port 0 --tls-port "$rport" --bind 127.0.0.1 \
+  --tls-cert-file "$PWD/testdata/server-chain.pem" --tls-key-file "$PWD/testdata/server.key" \
+  --tls-ca-cert-file "$PWD/testdata/serving-root.pem" --tls-auth-clients yes \
+  --requirepass bench-password --save '' --appendonly no --dir "$work/ex" --logfile "$work/ex/redis.log" --maxclients 4096 &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$rport") 2>/dev/null && break; sleep 0.05; done
+printf 'bench-password\n' > "$work/ex/pass"
+chmod 600 "$work/ex/pass"
+cat > "$work/ex/tlsprobe.toml" <<TOML
+[module.redis]
+cacert = "$PWD/testdata/serving-root.pem"
+cert = "$PWD/testdata/client-chain.pem"
+key = "$PWD/testdata/client.key"
+pass_file = "$work/ex/pass"
+timeout = "5s"
+TOML
+cat > "$work/ex/blackbox.yml" <<YAML
+modules:
+  redis_tls:
+    prober: tcp
+    timeout: 5s
+    tcp:
+      tls: true
+      tls_config:
+        ca_file: $PWD/testdata/serving-root.pem
+        cert_file: $PWD/testdata/client-chain.pem
+        key_file: $PWD/testdata/client.key
+        server_name: localhost
+      query_response:
+        - send: "AUTH bench-password"
+        - expect: "^\\\\+OK"
+          send: "PING"
+        - expect: "^\\\\+PONG"
+YAML
+tport=$(free_port)
+bport=$(free_port)
+"$bin" exporter --config "$work/ex/tlsprobe.toml" --listen "127.0.0.1:$tport" --max-concurrent 256 2>"$work/ex/tlsprobe.log" &
+tpid=$!
+pids+=($tpid)
+prometheus-blackbox-exporter --config.file="$work/ex/blackbox.yml" --web.listen-address="127.0.0.1:$bport" 2>"$work/ex/blackbox.log" &
+bpid=$!
+pids+=($bpid)
+for p in "$tport" "$bport"; do
+  for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && break; sleep 0.05; done
+done
+
+python3 - "$probes" "$conc" "$tpid" "http://127.0.0.1:$tport/probe?module=redis&target=localhost:$rport" \
+  "$bpid" "http://127.0.0.1:$bport/probe?module=redis_tls&target=localhost:$rport" <<'PY'
+import os, sys, time, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+n, conc = int(sys.argv[1]), int(sys.argv[2])
+runs = [("tlsprobe exporter", int(sys.argv[3]), sys.argv[4]),
+        ("blackbox_exporter", int(sys.argv[5]), sys.argv[6])]
+tick = os.sysconf("SC_CLK_TCK")
+def cpu(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick   # utime + stime
+def probe(url):
+    t = time.perf_counter()
+    body = urllib.request.urlopen(url, timeout=30).read().decode()
+    ok = any(l == "probe_success 1" for l in body.splitlines())
+    return time.perf_counter() - t, ok
+def pct(xs, p):
+    xs = sorted(xs); return xs[min(len(xs) - 1, int(p * len(xs)))]
+res = {}
+for name, pid, url in runs:
+    with ThreadPoolExecutor(conc) as ex:
+        list(ex.map(probe, [url] * 50))   # warm-up
+        c0 = cpu(pid)
+        out = list(ex.map(probe, [url] * n))
+        c1 = cpu(pid)
+    lat = [l for l, _ in out]
+    ok = sum(1 for _, o in out if o)
+    if ok != n:
+        sys.exit(f"error: {name}: {n - ok} of {n} probes did not succeed")
+    res[name] = ((c1 - c0) / n, pct(lat, 0.5), pct(lat, 0.99))
+print(f"\nexporter: {n} probes at concurrency {conc} (mTLS + AUTH + PING), per exporter process")
+for name, (c, p50, p99) in res.items():
+    print(f"  {name:<20} {c*1000:7.3f} ms CPU/probe   p50 {p50*1000:7.2f} ms   p99 {p99*1000:7.2f} ms")
+t, b = res["tlsprobe exporter"], res["blackbox_exporter"]
+print(f"  ratio tlsprobe/blackbox: CPU {t[0]/b[0]:5.2f}x (target <= 0.5x)   p99 {t[2]/b[2]:5.2f}x (target <= 1.0x)")
+PY

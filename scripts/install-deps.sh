@@ -10,10 +10,16 @@ command -v openssl >/dev/null 2>&1 || want+=(openssl)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || want+=(ca-certificates)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
 command -v mariadbd >/dev/null 2>&1 || want+=(mariadb-server)
+# tlsprobe exporter: tests scrape it with a real Prometheus server and check its output
+# and the example alert rules with promtool (in the prometheus package).
+command -v prometheus >/dev/null 2>&1 || want+=(prometheus)
+command -v promtool >/dev/null 2>&1 || want+=(prometheus)
 for extra in "$@"; do
   case "$extra" in
     hyperfine) command -v hyperfine >/dev/null 2>&1 || want+=(hyperfine) ;;
     time) [ -x /usr/bin/time ] || want+=(time) ;;
+    # The exporter benchmark's baseline (scripts/bench.sh).
+    prometheus-blackbox-exporter) command -v prometheus-blackbox-exporter >/dev/null 2>&1 || want+=(prometheus-blackbox-exporter) ;;
     *) want+=("$extra") ;;
   esac
 done

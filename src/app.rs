@@ -17,6 +17,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Mtls(args) => mtls(&args),
         Command::Chain(args) => chain(&args),
         Command::Audit(args) => crate::audit::run(&args),
+        Command::Exporter(args) => crate::exporter::run(&args),
     }
 }
 

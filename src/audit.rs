@@ -215,11 +215,14 @@ fn keep_first_error(slot: &mut Option<std::io::Error>, r: std::io::Result<()>) {
     }
 }
 
-async fn verify_one(
+/// Verifies one target and judges it against the policy (also one `/probe` of
+/// `tlsprobe exporter`).
+pub(crate) async fn verify_one(
     spec: inventory::TargetSpec,
     policy: &inventory::Policy,
     at: Option<clock::UnixSeconds>,
 ) -> TargetResult {
+    let started = std::time::Instant::now();
     let mut plan = spec.plan;
     plan.at = at;
     let mut report = engine::verify_target(&plan).await;
@@ -261,12 +264,58 @@ async fn verify_one(
     } else {
         Verdict::Pass
     };
+    let client_auth_required = client_auth_required(&report, probe.as_ref(), plan.client.is_some());
     TargetResult {
         id: spec.id,
         report,
         findings,
         verdict,
+        duration_seconds: started.elapsed().as_secs_f64(),
+        client_auth_required,
     }
+}
+
+/// Whether the server refuses a client without a certificate, when the evidence shows it:
+/// the probe without a certificate (when the policy asked for one), a server that never
+/// requested a certificate, or a verification that presented none.
+fn client_auth_required(
+    report: &crate::report::VerifyReport,
+    without_cert: Option<&crate::report::VerifyReport>,
+    had_cert: bool,
+) -> Option<bool> {
+    use crate::finding::Status;
+    use crate::step::Step;
+    let status = |r: &crate::report::VerifyReport, step: Step| {
+        r.checks.iter().find(|c| c.check == step).map(|c| c.status)
+    };
+    let refused =
+        |r: &crate::report::VerifyReport| status(r, Step::ClientCert) == Some(Status::Fail);
+    let served = |r: &crate::report::VerifyReport| {
+        matches!(status(r, Step::Ping), Some(Status::Pass | Status::Warn)) || r.asked_for_auth
+    };
+    if let Some(bare) = without_cert {
+        if refused(bare) {
+            return Some(true);
+        }
+        if served(bare) {
+            return Some(false);
+        }
+    }
+    let handshake_ok = status(report, Step::TlsHandshake) == Some(Status::Pass);
+    let requested = report.tls.as_ref().is_some_and(|t| t.client_cert_requested);
+    if handshake_ok && !requested {
+        // A server that never asks for a certificate cannot require one.
+        return Some(false);
+    }
+    if !had_cert {
+        if refused(report) {
+            return Some(true);
+        }
+        if served(report) {
+            return Some(false);
+        }
+    }
+    None
 }
 
 fn inspect_bundle(

@@ -31,6 +31,24 @@ pub enum Command {
     Chain(ChainArgs),
     /// Verify a fleet of endpoints and bundles from an inventory against a policy.
     Audit(AuditArgs),
+    /// Serve Prometheus: /probe?target=...&module=... runs one verify (multi-target exporter).
+    Exporter(ExporterArgs),
+}
+
+/// The exporter's default port, from Prometheus' default port allocation list.
+pub const EXPORTER_DEFAULT_LISTEN: &str = "127.0.0.1:9612";
+
+#[derive(Debug, Args)]
+pub struct ExporterArgs {
+    /// Exporter configuration TOML: [module.NAME] tables (audit target keys), optional allow list.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Address to serve on; use 0.0.0.0:9612 (or a specific interface) in real deployments.
+    #[arg(long, value_name = "ADDR:PORT", default_value = EXPORTER_DEFAULT_LISTEN)]
+    pub listen: String,
+    /// Probes run at the same time; a /probe beyond this is answered 503 at once.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_concurrent: usize,
 }
 
 /// Audit report formats.
@@ -225,7 +243,7 @@ pub enum Protocol {
 }
 
 /// Not `Debug`: `target` may hold a password.
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct VerifyArgs {
     /// host:port, rediss://[user[:password]@]host[:port][/db], redis://... (plaintext),
     /// postgres://, mysql://[user[:password]@]host[:port][/db] or tls://host:port.

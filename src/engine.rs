@@ -233,7 +233,17 @@ fn build_report(plan: &VerifyPlan, ev: &Evidence, judged: check::Judged) -> Veri
             .any(|x| matches!(&x.outcome, Ok(Reply::Error(e)) if e.starts_with("NOAUTH"))),
         _ => false,
     };
+    let client_not_after = plan.client.as_ref().and_then(|c| {
+        let leaf = c.chain.first()?;
+        Some(
+            crate::pki::describe::describe(0, leaf, crate::clock::now())
+                .ok()?
+                .raw
+                .not_after,
+        )
+    });
     VerifyReport {
+        client_not_after,
         negotiated,
         asked_for_auth,
         target: plan.target.display(),

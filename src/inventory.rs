@@ -36,10 +36,11 @@ impl OneOrMany {
     }
 }
 
-/// Keys a `[[target]]` or `[defaults]` may hold: verify's flags with underscores.
+/// Keys a `[[target]]`, `[defaults]` or exporter `[module.NAME]` may hold: verify's flags
+/// with underscores.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawTarget {
+pub(crate) struct RawTarget {
     id: Option<String>,
     url: Option<Spanned<String>>,
     cacert: Option<OneOrMany>,
@@ -59,6 +60,8 @@ struct RawTarget {
     // Present only to be refused with a clear message.
     pass: Option<Spanned<toml::Value>>,
     password: Option<Spanned<toml::Value>>,
+    /// Only in an exporter `[module.NAME]`: the module's own policy table.
+    policy: Option<Spanned<RawPolicy>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -79,9 +82,9 @@ struct RawInventory {
     policy: Option<RawPolicy>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPolicy {
+pub(crate) struct RawPolicy {
     min_tls_version: Option<Spanned<String>>,
     warn_days: Option<i64>,
     fail_days: Option<i64>,
@@ -205,6 +208,7 @@ fn resolve_chunk(
     let at = t.span().start;
     let t = t.into_inner();
     refuse_inline_passwords(&ctx, &t)?;
+    t.refuse_policy(&ctx)?;
     let mut cache = sh.cache.lock().unwrap_or_else(|p| p.into_inner());
     resolve_target(&ctx, at, n, t, &sh.defaults, &sh.policy, &mut cache)
 }
@@ -267,7 +271,7 @@ fn header(line: &str) -> Option<(bool, String)> {
 }
 
 /// Line number (1-based) of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')
@@ -275,16 +279,18 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-struct Ctx<'a> {
-    file: &'a str,
-    text: &'a str,
-    dir: PathBuf,
+/// The file being parsed, for error locations and relative paths.
+pub(crate) struct Ctx<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) text: &'a str,
+    pub(crate) dir: PathBuf,
     /// Where the text being parsed starts in `text` (a `[[target]]` table is parsed alone).
-    base: usize,
+    pub(crate) base: usize,
 }
 
 impl Ctx<'_> {
-    fn err(&self, offset: usize, key: &str, msg: impl Into<String>) -> InputError {
+    /// An error at `offset`, naming `file:line` and `key`.
+    pub(crate) fn err(&self, offset: usize, key: &str, msg: impl Into<String>) -> InputError {
         let key = if key.is_empty() {
             String::new()
         } else {
@@ -306,7 +312,7 @@ impl Ctx<'_> {
     }
 }
 
-fn read_text(path: &Path) -> Result<String, InputError> {
+pub(crate) fn read_text(path: &Path) -> Result<String, InputError> {
     let name = path.display().to_string();
     let bytes = crate::files::read_bounded(
         path,
@@ -317,7 +323,7 @@ fn read_text(path: &Path) -> Result<String, InputError> {
     String::from_utf8(bytes).map_err(|_| InputError::new(&name, "is not UTF-8 text"))
 }
 
-fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> InputError {
+pub(crate) fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> InputError {
     let line = e.span().map_or(1, |s| line_of(text, s.start));
     let msg = e
         .message()
@@ -384,6 +390,7 @@ pub fn parse_str(
                 ));
             }
             refuse_inline_passwords(&ctx, &d)?;
+            d.refuse_policy(&ctx)?;
             d
         }
         None => RawTarget::default(),
@@ -473,7 +480,7 @@ pub fn load_policy(path: &Path) -> Result<Policy, InputError> {
     )
 }
 
-fn resolve_policy(ctx: &Ctx<'_>, raw: RawPolicy) -> Result<Policy, InputError> {
+pub(crate) fn resolve_policy(ctx: &Ctx<'_>, raw: RawPolicy) -> Result<Policy, InputError> {
     let d = Policy::default();
     let min_tls_version = match raw.min_tls_version {
         None => d.min_tls_version,
@@ -505,7 +512,7 @@ fn resolve_policy(ctx: &Ctx<'_>, raw: RawPolicy) -> Result<Policy, InputError> {
     })
 }
 
-fn refuse_inline_passwords(ctx: &Ctx<'_>, t: &RawTarget) -> Result<(), InputError> {
+pub(crate) fn refuse_inline_passwords(ctx: &Ctx<'_>, t: &RawTarget) -> Result<(), InputError> {
     for (key, v) in [("pass", &t.pass), ("password", &t.password)] {
         if let Some(v) = v {
             return Err(ctx.err(v.span().start, key, "passwords are never written in an inventory: use pass_env = \"VAR\" or pass_file = \"path\""));
@@ -523,6 +530,29 @@ fn refuse_inline_passwords(ctx: &Ctx<'_>, t: &RawTarget) -> Result<(), InputErro
     Ok(())
 }
 
+impl RawTarget {
+    /// `id` or `url` is set (they belong only in a `[[target]]`).
+    pub(crate) fn names_a_target(&self) -> bool {
+        self.id.is_some() || self.url.is_some()
+    }
+
+    /// Takes out the `[module.NAME.policy]` table, with its offset.
+    pub(crate) fn take_policy(&mut self) -> Option<(usize, RawPolicy)> {
+        self.policy.take().map(|p| (p.span().start, p.into_inner()))
+    }
+
+    fn refuse_policy(&self, ctx: &Ctx<'_>) -> Result<(), InputError> {
+        match &self.policy {
+            Some(p) => Err(ctx.err(
+                p.span().start,
+                "policy",
+                "an inventory has one top-level [policy]; per-entry policy tables are for exporter modules",
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 fn resolve_target(
     ctx: &Ctx<'_>,
     start: usize,
@@ -537,6 +567,54 @@ fn resolve_target(
     };
     let url_line = url.span().start;
     let id = t.id.clone().unwrap_or_else(|| format!("target-{}", n + 1));
+    let (args, env_password, credentials_error) =
+        target_args(ctx, start, url.get_ref(), &t, d, policy)?;
+    let cacert = args.cacert.clone();
+    let cached = if cacert.is_empty() {
+        None
+    } else {
+        cache.trust.get(&cacert).cloned()
+    };
+    let client_key = args.cert.clone().map(|c| (c, args.key.clone()));
+    let cached_client = client_key
+        .as_ref()
+        .and_then(|k| cache.clients.get(k).cloned());
+    let plan = plan::verify_plan_with(&args, env_password, cached, cached_client).map_err(|e| {
+        let line = if e.subject.starts_with("target") {
+            url_line
+        } else {
+            start
+        };
+        ctx.err(line, "", format!("target {id:?}: {e}"))
+    })?;
+    if !cacert.is_empty() {
+        cache
+            .trust
+            .entry(cacert)
+            .or_insert_with(|| plan.trust.clone());
+    }
+    if let (Some(k), Some(c)) = (client_key, &plan.client) {
+        cache.clients.entry(k).or_insert_with(|| c.clone());
+    }
+    Ok(TargetSpec {
+        id,
+        plan,
+        credentials_error,
+    })
+}
+
+/// The verify arguments of a target table `t` (falling back to `d`, the defaults) for
+/// `url`, the password read from `pass_env`, and why a secret could not be read (the
+/// target then runs without it). Shared by audit targets and exporter modules (which pass
+/// each probe's target as `url`).
+pub(crate) fn target_args(
+    ctx: &Ctx<'_>,
+    start: usize,
+    url: &str,
+    t: &RawTarget,
+    d: &RawTarget,
+    policy: &Policy,
+) -> Result<(VerifyArgs, Option<String>, Option<String>), InputError> {
     let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
     let cacert: Vec<PathBuf> = t
         .cacert
@@ -636,7 +714,7 @@ fn resolve_target(
         None => None,
     };
     let args = VerifyArgs {
-        target: url.get_ref().clone(),
+        target: url.to_string(),
         cacert: cacert.clone(),
         cert: pick(&t.cert, &d.cert).map(|p| ctx.path(&p)),
         key: pick(&t.key, &d.key).map(|p| ctx.path(&p)),
@@ -666,37 +744,7 @@ fn resolve_target(
         allow_outdated: t.allow_outdated.or(d.allow_outdated).unwrap_or(false),
         strict: policy.strict,
     };
-    let cached = if cacert.is_empty() {
-        None
-    } else {
-        cache.trust.get(&cacert).cloned()
-    };
-    let client_key = args.cert.clone().map(|c| (c, args.key.clone()));
-    let cached_client = client_key
-        .as_ref()
-        .and_then(|k| cache.clients.get(k).cloned());
-    let plan = plan::verify_plan_with(&args, env_password, cached, cached_client).map_err(|e| {
-        let line = if e.subject.starts_with("target") {
-            url_line
-        } else {
-            start
-        };
-        ctx.err(line, "", format!("target {id:?}: {e}"))
-    })?;
-    if !cacert.is_empty() {
-        cache
-            .trust
-            .entry(cacert)
-            .or_insert_with(|| plan.trust.clone());
-    }
-    if let (Some(k), Some(c)) = (client_key, &plan.client) {
-        cache.clients.entry(k).or_insert_with(|| c.clone());
-    }
-    Ok(TargetSpec {
-        id,
-        plan,
-        credentials_error,
-    })
+    Ok((args, env_password, credentials_error))
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 //! - `step` (private): step ids and their report order.
 //! - `mtls`: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
 //! - `inventory`: audit inventories (TOML) resolved into plans.
+//! - `exporter` (private): `tlsprobe exporter`, the Prometheus multi-target exporter (HTTP).
 //! - `audit` (private): a fleet of targets verified concurrently, judged against a policy.
 //! - `report` (private): renderers, one per format, all fed the same report values.
 //! - `finding`: findings, step results, exit codes.
@@ -40,6 +41,7 @@ pub mod connect;
 mod engine;
 mod error;
 pub mod evidence;
+mod exporter;
 mod files;
 pub mod finding;
 pub mod inventory;

@@ -269,7 +269,7 @@ fn fleet_verdicts_rules_and_every_report_format() {
         scrape
             .samples
             .iter()
-            .find(|s| s.metric == "tlsprobe_up" && s.labels.get("target") == Some(id))
+            .find(|s| s.metric == "probe_success" && s.labels.get("target") == Some(id))
             .map(|s| match s.value {
                 prometheus_parse::Value::Gauge(g) | prometheus_parse::Value::Untyped(g) => g,
                 _ => f64::NAN,
@@ -277,11 +277,14 @@ fn fleet_verdicts_rules_and_every_report_format() {
     };
     assert_eq!(up("good"), Some(1.0), "{text}");
     assert_eq!(up("expired"), Some(0.0));
+    // The families of `tlsprobe exporter`'s /probe, with a target label.
     for metric in [
-        "tlsprobe_check_ok",
-        "tlsprobe_cert_not_after_seconds",
-        "tlsprobe_tls_version_info",
-        "tlsprobe_handshake_seconds",
+        "probe_duration_seconds",
+        "tlsprobe_step_success",
+        "probe_ssl_earliest_cert_expiry",
+        "probe_ssl_last_chain_expiry_timestamp_seconds",
+        "probe_ssl_last_chain_info",
+        "probe_tls_version_info",
     ] {
         assert!(
             scrape
@@ -291,13 +294,29 @@ fn fleet_verdicts_rules_and_every_report_format() {
             "{metric} missing\n{text}"
         );
     }
-    // The leaf and the earliest expiry of the verified chain, not of extra certificates.
-    let leaf = scrape.samples.iter().find(|s| {
-        s.metric == "tlsprobe_cert_not_after_seconds"
-            && s.labels.get("target") == Some("good")
-            && s.labels.get("cert") == Some("leaf")
-    });
-    assert!(leaf.is_some(), "{text}");
+    // Certificate facts even when verification failed: the expired target's earliest
+    // notAfter, presented and on the path chain-trust verified (dates are judged by
+    // `expiry`), is the expired leaf's (2025-01-01T00:00:00Z).
+    let expired = |metric: &str| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && s.labels.get("target") == Some("expired"))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(g) | prometheus_parse::Value::Untyped(g) => g,
+                _ => f64::NAN,
+            })
+    };
+    assert_eq!(
+        expired("probe_ssl_earliest_cert_expiry"),
+        Some(1735689600.0),
+        "{text}"
+    );
+    assert_eq!(
+        expired("probe_ssl_last_chain_expiry_timestamp_seconds"),
+        Some(1735689600.0),
+        "{text}"
+    );
 
     // Markdown: the compliance report a person reads.
     let md = std::fs::read_to_string(&md).unwrap();

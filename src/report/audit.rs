@@ -4,9 +4,6 @@
 
 use std::io::{self, Write};
 
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
 use serde::Serialize;
 
 use crate::check::policy::PolicyFinding;
@@ -14,7 +11,7 @@ use crate::cli::AuditFormat;
 use crate::clock::{self, UnixSeconds};
 use crate::finding::{Finding, Severity, Status};
 use crate::inventory::{Inventory, Policy};
-use crate::report::{FileReport, Verdict, VerifyReport};
+use crate::report::{prometheus, FileReport, Verdict, VerifyReport};
 
 /// One target's result: the verify report (its verdict includes the policy) and the
 /// policy findings.
@@ -24,6 +21,10 @@ pub struct TargetResult {
     pub report: VerifyReport,
     pub findings: Vec<PolicyFinding>,
     pub verdict: Verdict,
+    /// Wall time of the verification (and of the client-auth probe, when the policy asks).
+    pub duration_seconds: f64,
+    /// Whether the server refuses clients without a certificate, when that is known.
+    pub client_auth_required: Option<bool>,
 }
 
 /// One bundle's result.
@@ -682,34 +683,26 @@ impl Sink for MarkdownSink {
     }
 }
 
-type Labels = Vec<(String, String)>;
-
+/// `--format prometheus`: the probe families of [`crate::report::prometheus`] with a
+/// `target` label, and `tlsprobe_bundle_ok{bundle}`. Prometheus' format groups series by
+/// family, so the series are kept until the end.
 struct PromSink {
     out: Box<dyn Write + Send>,
-    up: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
-    check_ok: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
-    not_after: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
-    version: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
-    handshake: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
-    bundle_ok: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    exp: prometheus::Exposition,
 }
+
+const BUNDLE_OK: prometheus::FamilyDef = prometheus::FamilyDef {
+    name: "tlsprobe_bundle_ok",
+    kind: prometheus::Kind::Gauge,
+    help: "1 when the bundle has no error finding",
+};
 
 impl PromSink {
     fn new(out: Box<dyn Write + Send>) -> Self {
-        PromSink {
-            out,
-            up: Family::default(),
-            check_ok: Family::default(),
-            not_after: Family::default(),
-            version: Family::default(),
-            handshake: Family::default(),
-            bundle_ok: Family::default(),
-        }
+        let mut exp = prometheus::Exposition::new(prometheus::FAMILIES);
+        exp.declare(BUNDLE_OK);
+        PromSink { out, exp }
     }
-}
-
-fn label(target: &str) -> Labels {
-    vec![("target".into(), target.into())]
 }
 
 impl Sink for PromSink {
@@ -718,89 +711,19 @@ impl Sink for PromSink {
     }
 
     fn target(&mut self, r: &TargetResult) -> io::Result<()> {
-        self.up
-            .get_or_create(&label(&r.id))
-            .set(if r.verdict == Verdict::Pass { 1.0 } else { 0.0 });
-        for c in r.report.checks.iter().filter(|c| c.status != Status::Skip) {
-            let mut l = label(&r.id);
-            l.push(("check".into(), c.check.as_str().into()));
-            self.check_ok
-                .get_or_create(&l)
-                .set(if c.status == Status::Fail { 0.0 } else { 1.0 });
-        }
-        let path = &r.report.verified_path;
-        if let Some(leaf) = path.first() {
-            let mut l = label(&r.id);
-            l.push(("cert".into(), "leaf".into()));
-            self.not_after
-                .get_or_create(&l)
-                .set(leaf.raw.not_after as f64);
-        }
-        if let Some(earliest) = path.iter().min_by_key(|c| c.raw.not_after) {
-            let mut l = label(&r.id);
-            l.push(("cert".into(), "chain_earliest".into()));
-            self.not_after
-                .get_or_create(&l)
-                .set(earliest.raw.not_after as f64);
-        }
-        if let Some(v) = r.report.tls.as_ref().and_then(|t| t.version.clone()) {
-            let mut l = label(&r.id);
-            l.push(("version".into(), v));
-            self.version.get_or_create(&l).set(1.0);
-        }
-        if let Some(c) = r.report.checks.iter().find(|c| {
-            c.check == crate::step::Step::TlsHandshake && c.status != Status::Skip && c.ms > 0.0
-        }) {
-            self.handshake
-                .get_or_create(&label(&r.id))
-                .set(c.ms / 1000.0);
-        }
+        prometheus::add_probe(&mut self.exp, &[("target", r.id.clone())], r);
         Ok(())
     }
 
     fn bundle(&mut self, b: &BundleResult) -> io::Result<()> {
-        self.bundle_ok
-            .get_or_create(&vec![("bundle".into(), b.id.clone())])
-            .set(if b.verdict == Verdict::Pass { 1.0 } else { 0.0 });
+        let ok = if b.verdict == Verdict::Pass { 1.0 } else { 0.0 };
+        self.exp
+            .add(BUNDLE_OK.name, "", &[("bundle", b.id.clone())], ok);
         Ok(())
     }
 
     fn finish(&mut self, _meta: &AuditMeta, _s: &Summary) -> io::Result<()> {
-        let mut registry = Registry::with_prefix("tlsprobe");
-        registry.register(
-            "up",
-            "1 when the target passed every check and the policy",
-            self.up.clone(),
-        );
-        registry.register(
-            "check_ok",
-            "1 when the named check passed or warned, 0 when it failed",
-            self.check_ok.clone(),
-        );
-        registry.register(
-            "cert_not_after_seconds",
-            "notAfter of the leaf and the earliest notAfter of the verified chain, Unix seconds",
-            self.not_after.clone(),
-        );
-        registry.register(
-            "tls_version_info",
-            "negotiated TLS version",
-            self.version.clone(),
-        );
-        registry.register(
-            "handshake_seconds",
-            "TLS handshake duration",
-            self.handshake.clone(),
-        );
-        registry.register(
-            "bundle_ok",
-            "1 when the bundle has no error finding",
-            self.bundle_ok.clone(),
-        );
-        let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &registry)
-            .map_err(io::Error::other)?;
-        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(self.exp.render().as_bytes())?;
         self.out.flush()
     }
 }

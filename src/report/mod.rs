@@ -8,6 +8,7 @@ pub mod chain;
 pub mod human;
 pub mod json;
 pub mod mtls;
+pub(crate) mod prometheus;
 
 use serde::Serialize;
 
@@ -58,6 +59,10 @@ pub struct VerifyReport {
     /// Not printed: the server answered a command with NOAUTH.
     #[serde(skip)]
     pub asked_for_auth: bool,
+    /// Not printed (the JSON has no client section): notAfter of the configured client
+    /// certificate's leaf, Unix seconds, for metrics.
+    #[serde(skip)]
+    pub client_not_after: Option<crate::clock::UnixSeconds>,
 }
 
 impl VerifyReport {

@@ -8,6 +8,7 @@
 pub mod faults;
 pub mod mysql;
 pub mod postgres;
+pub mod prometheus;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
