@@ -17,6 +17,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Mtls(args) => mtls(&args),
         Command::Chain(args) => chain(&args),
         Command::Audit(args) => crate::audit::run(&args),
+        Command::Completions(args) => crate::packaging::completions(&args),
+        Command::Man(args) => crate::packaging::man(&args),
+        Command::Schema(args) => crate::report::schema::print(args.kind),
     }
 }
 

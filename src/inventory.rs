@@ -92,7 +92,7 @@ struct RawPolicy {
 }
 
 /// The audit policy (defaults as documented in the README).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Policy {
     pub min_tls_version: TlsVersionReq,
     pub warn_days: i64,
@@ -106,7 +106,7 @@ pub struct Policy {
 }
 
 /// A minimum TLS version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub enum TlsVersionReq {
     #[serde(rename = "1.2")]
     V1_2,

@@ -19,7 +19,8 @@
 //! - [`mtls`]: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
 //! - [`files`]: input files read with a size bound.
 //! - [`finding`]: findings, step results, exit codes.
-//! - [`report`]: renderers, one per format, all fed the same report value.
+//! - [`report`]: renderers, one per format, all fed the same report value; JSON Schemas.
+//! - `packaging`: `--version` with the TLS stack, shell completions, man pages.
 
 pub mod app;
 pub mod audit;
@@ -34,6 +35,7 @@ pub mod files;
 pub mod finding;
 pub mod inventory;
 pub mod mtls;
+pub(crate) mod packaging;
 pub mod pki;
 pub mod plan;
 pub mod probe;

@@ -9,7 +9,7 @@ use crate::pki::describe::Role;
 use crate::report::VerifyReport;
 
 /// A policy rule violated by a target (or a bundle).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PolicyFinding {
     pub rule: &'static str,
     pub severity: Severity,

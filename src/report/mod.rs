@@ -5,9 +5,11 @@
 
 pub mod audit;
 pub mod chain;
+pub(crate) mod html;
 pub mod human;
 pub mod json;
 pub mod mtls;
+pub(crate) mod schema;
 
 use serde::Serialize;
 
@@ -15,13 +17,13 @@ use crate::finding::{Check, Finding, Severity, Status};
 use crate::pki::describe::CertInfo;
 
 /// The result of `tlsprobe inspect`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InspectReport {
     pub files: Vec<FileReport>,
 }
 
 /// One file as inspected.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FileReport {
     pub path: String,
     pub certificates: Vec<CertInfo>,
@@ -30,14 +32,14 @@ pub struct FileReport {
 }
 
 /// A non-certificate PEM block: its position and label only (never its contents).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OtherBlockInfo {
     pub index: usize,
     pub label: String,
 }
 
 /// The result of `tlsprobe verify` for one target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VerifyReport {
     pub target: String,
     pub verdict: Verdict,
@@ -52,7 +54,7 @@ pub struct VerifyReport {
     pub verified_path: Vec<CertInfo>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -60,7 +62,7 @@ pub enum Verdict {
 }
 
 /// What the handshake showed, judged or not.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct TlsFacts {
     pub version: Option<String>,
     pub cipher_suite: Option<String>,
@@ -70,7 +72,7 @@ pub struct TlsFacts {
 }
 
 /// Which trusted certificate anchored the chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AnchorInfo {
     /// The `--cacert` file, or `webpki-roots` for the built-in Mozilla roots.
     pub file: String,
@@ -81,7 +83,7 @@ pub struct AnchorInfo {
     pub pinned: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PingInfo {
     pub reply: String,
     pub ms: f64,
