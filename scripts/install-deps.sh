@@ -10,6 +10,11 @@ command -v openssl >/dev/null 2>&1 || want+=(openssl)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || want+=(ca-certificates)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
 command -v mariadbd >/dev/null 2>&1 || want+=(mariadb-server)
+# tests/html.rs renders the HTML report; tests/packaging.rs runs man -l and script(1).
+[ -x /usr/bin/chromium ] || want+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want+=(fonts-dejavu-core)
+command -v man >/dev/null 2>&1 || want+=(man-db)
+command -v script >/dev/null 2>&1 || want+=(bsdutils)
 for extra in "$@"; do
   case "$extra" in
     hyperfine) command -v hyperfine >/dev/null 2>&1 || want+=(hyperfine) ;;

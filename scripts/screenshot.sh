@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh chromium
+scripts/install-deps.sh
 cargo build --release --locked --quiet
 bin=$PWD/target/release/tlsprobe
 out_png=${1:-docs/audit-report.png}

@@ -203,7 +203,11 @@ pub fn verify(args: &VerifyArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return input_error(&InputError::new("runtime", format!("cannot start: {e}"))),
     };
-    let r = runtime.block_on(crate::engine::verify_target(&plan));
+    let progress = crate::wait_progress::WaitProgress::new(plan.wait);
+    let r = runtime.block_on(crate::engine::verify_target_observed(&plan, |r, left| {
+        progress.retry(r, left)
+    }));
+    progress.finish();
     let passed = r.verdict == report::Verdict::Pass;
     render(
         &r,

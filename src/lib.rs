@@ -20,6 +20,7 @@
 //! - [`files`]: input files read with a size bound.
 //! - [`finding`]: findings, step results, exit codes.
 //! - [`report`]: renderers, one per format, all fed the same report value; JSON Schemas.
+//! - `wait_progress`: the `verify --wait` status line on a terminal.
 //! - `packaging`: `--version` with the TLS stack, shell completions, man pages.
 
 pub mod app;
@@ -41,3 +42,4 @@ pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod target;
+pub(crate) mod wait_progress;
