@@ -96,6 +96,6 @@ sed -i "s#$work/inventory.toml#demo/inventory.toml#g" "$out_html"
 
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --hide-scrollbars --user-data-dir="$work/chromium" --window-size=1150,1280 \
+  --hide-scrollbars --user-data-dir="$work/chromium" --window-size=1150,1560 \
   --screenshot="$PWD/$out_png" "file://$PWD/$out_html" 2>/dev/null
 echo "wrote $out_png and $out_html"

@@ -287,7 +287,7 @@ th{background:var(--soft);cursor:pointer;user-select:none;white-space:nowrap}
 th[data-dir=asc]::after{content:" \25B2"}th[data-dir=desc]::after{content:" \25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.id,td.steps{font-family:ui-monospace,"DejaVu Sans Mono",monospace;overflow-wrap:anywhere}
-td.id{min-width:14ch}td.tls{white-space:nowrap}th.num{text-align:right}
+td.id{min-width:18ch}td.tls{white-space:nowrap}th.num{text-align:right}
 .v{font-weight:600;text-transform:uppercase;font-size:12px}.v.pass{color:var(--pass)}.v.warn{color:var(--warn)}.v.fail{color:var(--fail)}
 .sev-error{color:var(--fail);font-weight:600}.sev-warn{color:var(--warn);font-weight:600}.sev-info{color:var(--muted)}
 ul.findings{margin:0;padding-left:18px}
