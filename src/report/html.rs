@@ -235,21 +235,47 @@ impl Sink for HtmlSink {
 
     fn finish(&mut self, meta: &AuditMeta, summary: &Summary) -> io::Result<()> {
         let nonce = nonce();
-        let mut page = String::with_capacity(16 * 1024 + self.rows.len() * 400);
+        // Straight to the output: the page is never held whole in memory.
+        let mut page = IoFmt {
+            w: io::BufWriter::new(&mut self.out),
+            err: None,
+        };
         head(&mut page, &nonce, &meta.inventory);
         header(&mut page, meta, summary, &self.rows);
-        page.push_str(&timeline(
+        timeline(
+            &mut page,
             &self.marks,
             self.now,
             self.warn_days,
             self.fail_days,
-        ));
+        );
         target_table(&mut page, &self.rows);
         bundle_table(&mut page, &self.bundles);
         findings_by_rule(&mut page, &mut self.findings);
         tail(&mut page, &nonce);
-        self.out.write_all(page.as_bytes())?;
-        self.out.flush()
+        if let Some(e) = page.err {
+            return Err(e);
+        }
+        page.w.flush()
+    }
+}
+
+/// `fmt::Write` over an `io::Write`, keeping the first I/O error (a `fmt::Error` carries
+/// none); after an error every later write is skipped.
+struct IoFmt<W: Write> {
+    w: W,
+    err: Option<io::Error>,
+}
+
+impl<W: Write> std::fmt::Write for IoFmt<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.err.is_some() {
+            return Err(std::fmt::Error);
+        }
+        self.w.write_all(s.as_bytes()).map_err(|e| {
+            self.err = Some(e);
+            std::fmt::Error
+        })
     }
 }
 
@@ -300,7 +326,7 @@ svg .ok{fill:#2f6fbf;fill-opacity:.75}svg .soon{fill:var(--warn);stroke:#6b3f00;
 svg .fail,svg .expired{fill:var(--fail);stroke:#5c0d0d;stroke-width:1}
 svg .gutter{fill:#fdecea}svg .later{fill:#eef2f7}
 .note{color:var(--muted);font-size:12px}
-@media print{body{padding:0;max-width:none;font-size:11px}th{cursor:auto}h2{break-after:avoid}tr,.tile,svg{break-inside:avoid}
+@media print{body{padding:0;max-width:none;font-size:11px}th{cursor:auto;white-space:normal}h2{break-after:avoid}tr,.tile,svg{break-inside:avoid}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 "#;
 
@@ -314,7 +340,7 @@ Array.prototype.slice.call(tb.rows).sort(function(a,b){var x=k(a),y=k(b),n=parse
 return (up?1:-1)*(isNaN(n)?x.localeCompare(y):n)}).forEach(function(r){tb.appendChild(r)})})});
 "#;
 
-fn head(p: &mut String, nonce: &str, inventory: &str) {
+fn head(p: &mut impl std::fmt::Write, nonce: &str, inventory: &str) {
     let _ = write!(
         p,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -349,7 +375,7 @@ fn policy_line(p: &Policy) -> String {
     s
 }
 
-fn header(p: &mut String, meta: &AuditMeta, s: &Summary, rows: &[Row]) {
+fn header(p: &mut impl std::fmt::Write, meta: &AuditMeta, s: &Summary, rows: &[Row]) {
     let warned = rows
         .iter()
         .filter(|r| r.verdict == Verdict::Pass && r.warned())
@@ -429,10 +455,15 @@ impl Axis {
 /// The expiry timeline: one lane per kind of certificate, one circle per certificate,
 /// circles in the same pixel column stacked upward so that none hides another (until a
 /// lane is full).
-fn timeline(marks: &[Mark], now: UnixSeconds, warn_days: i64, fail_days: i64) -> String {
+fn timeline(
+    s: &mut impl std::fmt::Write,
+    marks: &[Mark],
+    now: UnixSeconds,
+    warn_days: i64,
+    fail_days: i64,
+) {
     let axis = Axis::new(now, marks, warn_days);
     let h = TOP + LANE_H * Lane::ALL.len() as f64 + 64.0;
-    let mut s = String::with_capacity(4096 + marks.len() * 160);
     let _ = write!(
         s,
         "<section id=\"timeline\">\n<h2>Certificate expiry timeline</h2>\n\
@@ -466,11 +497,11 @@ fn timeline(marks: &[Mark], now: UnixSeconds, warn_days: i64, fail_days: i64) ->
             lane.label()
         );
     }
-    ticks(&mut s, &axis, bottom);
-    thresholds(&mut s, &axis, bottom, warn_days, fail_days);
-    dots(&mut s, &axis, marks, warn_days, fail_days);
-    legend(&mut s, bottom + 28.0, warn_days, fail_days);
-    s.push_str("</svg>\n");
+    ticks(s, &axis, bottom);
+    thresholds(s, &axis, bottom, warn_days, fail_days);
+    dots(s, &axis, marks, warn_days, fail_days);
+    legend(s, bottom + 28.0, warn_days, fail_days);
+    let _ = s.write_str("</svg>\n");
     let _ = write!(
         s,
         "<p class=\"note\">{} certificates. Axis from the evaluation time to the furthest \
@@ -479,10 +510,9 @@ fn timeline(marks: &[Mark], now: UnixSeconds, warn_days: i64, fail_days: i64) ->
         marks.len(),
         AXIS_CAP_DAYS
     );
-    s
 }
 
-fn ticks(s: &mut String, axis: &Axis, bottom: f64) {
+fn ticks(s: &mut impl std::fmt::Write, axis: &Axis, bottom: f64) {
     const N: i64 = 6;
     for k in 0..=N {
         let t = axis.now + (axis.end - axis.now) / N * k;
@@ -503,7 +533,13 @@ fn ticks(s: &mut String, axis: &Axis, bottom: f64) {
     );
 }
 
-fn thresholds(s: &mut String, axis: &Axis, bottom: f64, warn_days: i64, fail_days: i64) {
+fn thresholds(
+    s: &mut impl std::fmt::Write,
+    axis: &Axis,
+    bottom: f64,
+    warn_days: i64,
+    fail_days: i64,
+) {
     let lines = [
         ("now", 0, "now".to_string()),
         ("thr-fail", fail_days, format!("fail &lt; {fail_days} d")),
@@ -529,7 +565,7 @@ fn thresholds(s: &mut String, axis: &Axis, bottom: f64, warn_days: i64, fail_day
 }
 
 /// The colour key, right-aligned under the axis (plain circles: not `.mark`).
-fn legend(s: &mut String, y: f64, warn_days: i64, fail_days: i64) {
+fn legend(s: &mut impl std::fmt::Write, y: f64, warn_days: i64, fail_days: i64) {
     let items = [
         ("expired", "expired".to_string()),
         ("fail", format!("under {fail_days} days")),
@@ -548,7 +584,7 @@ fn legend(s: &mut String, y: f64, warn_days: i64, fail_days: i64) {
     }
 }
 
-fn dots(s: &mut String, axis: &Axis, marks: &[Mark], warn_days: i64, fail_days: i64) {
+fn dots(s: &mut impl std::fmt::Write, axis: &Axis, marks: &[Mark], warn_days: i64, fail_days: i64) {
     let per_lane = ((LANE_H - 4.0) / DOT).floor() as usize;
     let mut stacks: std::collections::HashMap<(usize, i64), usize> = Default::default();
     for m in marks {
@@ -586,11 +622,11 @@ fn verdict_cell(v: Verdict, warned: bool) -> (&'static str, &'static str) {
     }
 }
 
-fn target_table(p: &mut String, rows: &[Row]) {
+fn target_table(p: &mut impl std::fmt::Write, rows: &[Row]) {
     if rows.is_empty() {
         return;
     }
-    p.push_str(
+    let _ = p.write_str(
         "<section id=\"targets\">\n<h2>Targets</h2>\n<table class=\"sortable\">\n<thead><tr>\
          <th>target</th><th>verdict</th><th>TLS</th><th>anchor</th><th class=\"num\">days left (leaf)</th>\
          <th>failing steps</th><th>warnings</th><th>policy findings</th></tr></thead>\n<tbody>\n",
@@ -620,14 +656,14 @@ fn target_table(p: &mut String, rows: &[Row]) {
             esc(&r.policy),
         );
     }
-    p.push_str("</tbody>\n</table>\n</section>\n");
+    let _ = p.write_str("</tbody>\n</table>\n</section>\n");
 }
 
-fn bundle_table(p: &mut String, rows: &[BundleRow]) {
+fn bundle_table(p: &mut impl std::fmt::Write, rows: &[BundleRow]) {
     if rows.is_empty() {
         return;
     }
-    p.push_str(
+    let _ = p.write_str(
         "<section id=\"bundles\">\n<h2>Bundles</h2>\n<table class=\"sortable\">\n<thead><tr>\
          <th>bundle</th><th>verdict</th><th class=\"num\">certificates</th><th>errors</th></tr></thead>\n<tbody>\n",
     );
@@ -642,16 +678,16 @@ fn bundle_table(p: &mut String, rows: &[BundleRow]) {
             esc(&b.problems),
         );
     }
-    p.push_str("</tbody>\n</table>\n</section>\n");
+    let _ = p.write_str("</tbody>\n</table>\n</section>\n");
 }
 
-fn findings_by_rule(p: &mut String, findings: &mut [FindingRow]) {
+fn findings_by_rule(p: &mut impl std::fmt::Write, findings: &mut [FindingRow]) {
     if findings.is_empty() {
         return;
     }
     // Worst first within a rule; rules alphabetical; stable, so inventory order otherwise.
     findings.sort_by(|a, b| a.rule.cmp(b.rule).then(b.severity.cmp(&a.severity)));
-    p.push_str("<section id=\"findings\">\n<h2>Findings by rule</h2>\n");
+    let _ = p.write_str("<section id=\"findings\">\n<h2>Findings by rule</h2>\n");
     for group in findings.chunk_by(|a, b| a.rule == b.rule) {
         let _ = write!(
             p,
@@ -668,12 +704,12 @@ fn findings_by_rule(p: &mut String, findings: &mut [FindingRow]) {
                 esc(&f.message)
             );
         }
-        p.push_str("</ul>\n");
+        let _ = p.write_str("</ul>\n");
     }
-    p.push_str("</section>\n");
+    let _ = p.write_str("</section>\n");
 }
 
-fn tail(p: &mut String, nonce: &str) {
+fn tail(p: &mut impl std::fmt::Write, nonce: &str) {
     let _ = write!(
         p,
         "<script nonce=\"{nonce}\">{SCRIPT}</script>\n</body>\n</html>\n"
@@ -691,6 +727,47 @@ mod tests {
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
         );
         assert!(matches!(esc("plain"), Cow::Borrowed(_)));
+    }
+
+    /// A writer that accepts `room` bytes, then fails.
+    struct Full {
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::other("disk full"));
+            }
+            let n = b.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_error_is_returned_not_swallowed() {
+        let meta = AuditMeta {
+            tool: "tlsprobe test".into(),
+            started: clock::rfc3339(0),
+            evaluated_at: clock::rfc3339(0),
+            inventory: "inv.toml".into(),
+            policy: Policy::default(),
+            targets: 0,
+            bundles: 0,
+        };
+        for room in [0, 100, 5000] {
+            let mut sink = HtmlSink::new(Box::new(Full { room }));
+            sink.begin(&meta).unwrap();
+            let err = sink.finish(&meta, &Summary::default()).unwrap_err();
+            assert_eq!(err.to_string(), "disk full", "room {room}");
+        }
+        let mut ok = HtmlSink::new(Box::new(Full { room: 1 << 20 }));
+        ok.begin(&meta).unwrap();
+        ok.finish(&meta, &Summary::default()).unwrap();
     }
 
     #[test]

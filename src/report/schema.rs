@@ -23,6 +23,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// A top-level JSON object: `schema_version` first, then the report's own fields.
 #[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Versioned{T}")]
 pub struct Versioned<T> {
     /// The JSON contract version; see `tlsprobe schema`.
     #[schemars(extend("const" = SCHEMA_VERSION))]
@@ -93,13 +94,17 @@ pub fn schema(kind: SchemaKind) -> Schema {
         SchemaKind::Audit => generator.into_root_schema_for::<AuditDocument>(),
         SchemaKind::AuditLine => generator.into_root_schema_for::<AuditLine>(),
     };
-    let name = <SchemaKind as clap::ValueEnum>::to_possible_value(&kind)
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_default();
-    s.insert(
-        "title".into(),
-        format!("tlsprobe {name} JSON (schema_version {SCHEMA_VERSION})").into(),
-    );
+    // Title and description from the `tlsprobe schema KIND` value and its help text.
+    if let Some(v) = <SchemaKind as clap::ValueEnum>::to_possible_value(&kind) {
+        let title = format!(
+            "tlsprobe {} JSON (schema_version {SCHEMA_VERSION})",
+            v.get_name()
+        );
+        s.insert("title".into(), title.into());
+        if let Some(help) = v.get_help() {
+            s.insert("description".into(), format!("The output of {help}").into());
+        }
+    }
     s
 }
 
