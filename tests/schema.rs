@@ -71,6 +71,10 @@ fn verify_outputs_match_the_schema() {
     let exp = expired.url();
     let plain_url = plain.plain_url();
     let dead = format!("rediss://localhost:{}", free_port());
+    let received = dir.path().join("received");
+    let ossl = OpensslServer::serving("server.pem", "server.key", "intermediate.pem", &received);
+    let tls_url = format!("tls://localhost:{}", ossl.port);
+    let ossl_ca = testdata("serving-root.pem");
     let full: Vec<&str> = vec![
         "--cacert",
         &ca,
@@ -131,6 +135,11 @@ fn verify_outputs_match_the_schema() {
                 &dead,
             ],
             1,
+        ),
+        (
+            "pass: tls:// (openssl s_server)",
+            vec!["--cacert", &ossl_ca, &tls_url],
+            0,
         ),
         (
             "pass at a pinned time",
