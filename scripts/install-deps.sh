@@ -14,6 +14,11 @@ command -v mariadbd >/dev/null 2>&1 || want+=(mariadb-server)
 # and the example alert rules with promtool (in the prometheus package).
 command -v prometheus >/dev/null 2>&1 || want+=(prometheus)
 command -v promtool >/dev/null 2>&1 || want+=(prometheus)
+# tests/html.rs renders the HTML report; tests/packaging.rs runs man -l and script(1).
+[ -x /usr/bin/chromium ] || want+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want+=(fonts-dejavu-core)
+command -v man >/dev/null 2>&1 || want+=(man-db)
+command -v script >/dev/null 2>&1 || want+=(bsdutils)
 for extra in "$@"; do
   case "$extra" in
     hyperfine) command -v hyperfine >/dev/null 2>&1 || want+=(hyperfine) ;;

@@ -18,6 +18,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Chain(args) => chain(&args),
         Command::Audit(args) => crate::audit::run(&args),
         Command::Exporter(args) => crate::exporter::run(&args),
+        Command::Completions(args) => crate::packaging::completions(&args),
+        Command::Man(args) => crate::packaging::man(&args),
+        Command::Schema(args) => crate::report::schema::print(args.kind),
     }
 }
 
@@ -201,7 +204,11 @@ pub fn verify(args: &VerifyArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return input_error(&InputError::new("runtime", format!("cannot start: {e}"))),
     };
-    let r = runtime.block_on(crate::engine::verify_target(&plan));
+    let progress = crate::wait_progress::WaitProgress::new(plan.wait);
+    let r = runtime.block_on(crate::engine::verify_target_observed(&plan, |r, left| {
+        progress.retry(r, left)
+    }));
+    progress.finish();
     let passed = r.verdict == report::Verdict::Pass;
     render(
         &r,

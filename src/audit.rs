@@ -112,7 +112,7 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
         let format = <AuditFormat as clap::ValueEnum>::from_str(fmt, true).map_err(|_| {
             InputError::new(
                 format!("--report {spec}"),
-                format!("unknown format {fmt:?} (human, json, jsonl, junit, markdown, prometheus)"),
+                format!("unknown format {fmt:?} (human, json, jsonl, junit, markdown, prometheus, html)"),
             )
         })?;
         let file = std::fs::File::create(path)

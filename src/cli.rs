@@ -13,7 +13,7 @@ use crate::finding::FailOn;
 /// TLS connectivity verifier and certificate auditor for databases.
 /// Not `Debug`: a target URL may hold a password.
 #[derive(Parser)]
-#[command(name = "tlsprobe", version, about, max_term_width = 100)]
+#[command(name = "tlsprobe", version = crate::packaging::VERSION, about, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -33,6 +33,13 @@ pub enum Command {
     Audit(AuditArgs),
     /// Serve Prometheus: /probe?target=...&module=... runs one verify (multi-target exporter).
     Exporter(ExporterArgs),
+    // Conventions of a packaged CLI (see packaging.rs).
+    /// Print a shell completion script: `source <(tlsprobe completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of tlsprobe or one subcommand, or write all pages to --dir.
+    Man(ManArgs),
+    /// Print the JSON Schema (draft 2020-12) of a JSON output.
+    Schema(SchemaArgs),
 }
 
 /// The exporter's default port, from Prometheus' default port allocation list.
@@ -51,6 +58,47 @@ pub struct ExporterArgs {
     pub max_concurrent: usize,
 }
 
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (tlsprobe-SUBCOMMAND(1)) [default: tlsprobe(1)].
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+    /// Write every page (tlsprobe.1, tlsprobe-verify.1, ...) into DIR instead of printing one.
+    #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The JSON outputs that have a schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// `verify --format json`.
+    Verify,
+    /// `inspect --format json`.
+    Inspect,
+    /// `chain --format json`.
+    Chain,
+    /// `mtls --format json`.
+    Mtls,
+    /// `audit --format json` (one document).
+    Audit,
+    /// One line of `audit --format jsonl` (a target or a bundle).
+    AuditLine,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which output.
+    #[arg(value_enum)]
+    pub kind: SchemaKind,
+}
+
 /// Audit report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuditFormat {
@@ -60,6 +108,8 @@ pub enum AuditFormat {
     Junit,
     Markdown,
     Prometheus,
+    /// One self-contained page: totals, certificate expiry timeline, sortable table, findings.
+    Html,
 }
 
 #[derive(Debug, Args)]

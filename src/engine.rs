@@ -29,6 +29,15 @@ use crate::target::Scheme;
 
 /// Verifies one target, retrying on fresh connections while `--wait` allows.
 pub async fn verify_target(plan: &VerifyPlan) -> VerifyReport {
+    verify_target_observed(plan, |_, _| {}).await
+}
+
+/// [`verify_target`], telling `on_retry` about each failed attempt that will be retried
+/// (the report, and the time left before `--wait` gives up), e.g. for a progress line.
+pub async fn verify_target_observed(
+    plan: &VerifyPlan,
+    mut on_retry: impl FnMut(&VerifyReport, Duration),
+) -> VerifyReport {
     let give_up = plan.wait.map(|w| Instant::now() + w);
     let mut attempts = 0;
     loop {
@@ -39,6 +48,9 @@ pub async fn verify_target(plan: &VerifyPlan) -> VerifyReport {
             && give_up.is_some_and(|g| Instant::now() + plan.interval < g);
         if !again {
             return report;
+        }
+        if let Some(g) = give_up {
+            on_retry(&report, g.saturating_duration_since(Instant::now()));
         }
         tokio::time::sleep(plan.interval).await;
     }

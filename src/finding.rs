@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::step::Step;
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -24,7 +24,7 @@ impl Severity {
 }
 
 /// A finding about a certificate file (inspect) or a policy rule (audit).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Stable rule id, e.g. `expired`, `multiple-anchors`.
     pub rule: &'static str,
@@ -53,7 +53,7 @@ impl FailOn {
 }
 
 /// The status of one named verification step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -74,7 +74,7 @@ impl Status {
 }
 
 /// One named step of a verification with its verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Check {
     pub check: Step,
     pub status: Status,

@@ -31,6 +31,9 @@
 //! - `report` (private): renderers, one per format, all fed the same report values.
 //! - `finding`: findings, step results, exit codes.
 //! - `clock`, `files`, `error` (private): time, bounded file reads, input errors.
+//! - `wait_progress` (private): the `verify --wait` status line on a terminal.
+//! - `packaging` (private): `--version` with the TLS stack, shell completions, man pages.
+//! - `report::schema`: the JSON Schemas of every JSON output (`tlsprobe schema`).
 
 pub mod app;
 mod audit;
@@ -46,9 +49,11 @@ mod files;
 pub mod finding;
 pub mod inventory;
 pub mod mtls;
+pub(crate) mod packaging;
 pub mod pki;
 pub mod plan;
 pub mod probe;
 mod report;
 mod step;
 pub mod target;
+pub(crate) mod wait_progress;

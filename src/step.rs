@@ -82,6 +82,19 @@ impl Serialize for Step {
     }
 }
 
+impl schemars::JsonSchema for Step {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Step".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "a step id, e.g. chain-trust"
+        })
+    }
+}
+
 impl PartialEq<&str> for Step {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other

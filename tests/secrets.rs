@@ -451,7 +451,15 @@ path = "{td}/client-with-key.pem"
             right.port, wrong.port, right.port, plain.port, wrong.port,
         ),
     );
-    let formats = ["json", "jsonl", "junit", "markdown", "prometheus", "human"];
+    let formats = [
+        "json",
+        "jsonl",
+        "junit",
+        "markdown",
+        "prometheus",
+        "human",
+        "html",
+    ];
     let reports: Vec<(String, std::path::PathBuf)> = formats
         .iter()
         .map(|f| (f.to_string(), dir.path().join(format!("report.{f}"))))

@@ -9,7 +9,7 @@ use crate::pki::describe::{CertInfo, Role, WeakHash};
 use crate::step::Step;
 
 /// A policy rule violated by a target (or a bundle).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PolicyFinding {
     pub rule: &'static str,
     pub severity: Severity,
@@ -18,7 +18,7 @@ pub struct PolicyFinding {
 }
 
 /// The audit policy (defaults as documented in the README).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Policy {
     pub min_tls_version: TlsVersionReq,
     pub warn_days: i64,
@@ -34,7 +34,7 @@ pub struct Policy {
 }
 
 /// A minimum TLS version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub enum TlsVersionReq {
     #[serde(rename = "1.2")]
     V1_2,

@@ -16,7 +16,7 @@ use crate::pki::describe::{self, CertInfo};
 use crate::pki::trust::TrustStore;
 
 /// Which trusted certificate anchored the chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AnchorInfo {
     /// The `--cacert` file, or `webpki-roots` for the built-in Mozilla roots.
     pub file: String,

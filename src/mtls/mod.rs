@@ -38,7 +38,7 @@ pub use judge::TrustedCert;
 use subject::AuthorizedSubject;
 
 /// The `--config` file as reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConfigSummary {
     pub file: String,
     /// `database`, `cluster` or `unknown`.

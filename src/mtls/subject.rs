@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::pki::describe::CertInfo;
 
 /// One entry of the server's list of authorized subjects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuthorizedSubject {
     /// Where the entry came from, e.g. `--authorized-subject #2` or `db.json authorized_subjects[0]`.
     pub source: String,

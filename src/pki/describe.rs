@@ -9,7 +9,7 @@ use x509_parser::public_key::PublicKey;
 use crate::clock::{days_until, rfc3339, UnixSeconds};
 
 /// A certificate as tlsprobe reports it (the `certificates[]` / `chain[]` JSON object).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CertInfo {
     pub index: usize,
     pub subject: String,
@@ -73,14 +73,14 @@ fn weak_hash(oid: &str) -> Option<WeakHash> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Attribute {
     #[serde(rename = "type")]
     pub kind: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Sans {
     pub dns: Vec<String>,
     pub ip: Vec<String>,
@@ -94,7 +94,7 @@ impl Sans {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Root,
@@ -112,7 +112,7 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct KeyInfo {
     pub algorithm: String,
     pub bits: Option<u32>,

@@ -64,7 +64,7 @@ impl BundleResult {
 }
 
 /// Facts about the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AuditMeta {
     pub tool: String,
     pub started: String,
@@ -91,7 +91,7 @@ impl AuditMeta {
 }
 
 /// Totals.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub targets: usize,
     pub passed: usize,
@@ -139,30 +139,37 @@ pub fn sink(format: AuditFormat, out: Box<dyn Write + Send>, color: bool) -> Box
             findings: vec![],
         }),
         AuditFormat::Prometheus => Box::new(PromSink::new(out)),
+        AuditFormat::Html => Box::new(crate::report::html::HtmlSink::new(out)),
     }
 }
 
 /// `{"id", ...verify object}` with the audit verdict.
-#[derive(Serialize)]
-struct TargetJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct TargetJson<'a> {
     id: &'a str,
     #[serde(flatten)]
     report: &'a VerifyReport,
     policy_findings: &'a [PolicyFinding],
 }
 
-fn target_json(r: &TargetResult) -> serde_json::Result<String> {
+/// A target's JSON object; `versioned` (a JSON line) adds `schema_version`.
+fn target_json(r: &TargetResult, versioned: bool) -> serde_json::Result<String> {
     let mut report = r.report.clone();
     report.verdict = r.verdict;
-    serde_json::to_string(&TargetJson {
+    let t = TargetJson {
         id: &r.id,
         report: &report,
         policy_findings: &r.findings,
-    })
+    };
+    if versioned {
+        serde_json::to_string(&crate::report::schema::Versioned::new(&t))
+    } else {
+        serde_json::to_string(&t)
+    }
 }
 
-#[derive(Serialize)]
-struct BundleJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct BundleJson<'a> {
     id: &'a str,
     verdict: Verdict,
     #[serde(flatten)]
@@ -170,13 +177,19 @@ struct BundleJson<'a> {
     errors: &'a [String],
 }
 
-fn bundle_json(b: &BundleResult) -> serde_json::Result<String> {
-    serde_json::to_string(&BundleJson {
+/// A bundle's JSON object; `versioned` (a JSON line) adds `schema_version`.
+fn bundle_json(b: &BundleResult, versioned: bool) -> serde_json::Result<String> {
+    let j = BundleJson {
         id: &b.id,
         verdict: b.verdict,
         file: &b.file,
         errors: &b.errors,
-    })
+    };
+    if versioned {
+        serde_json::to_string(&crate::report::schema::Versioned::new(&j))
+    } else {
+        serde_json::to_string(&j)
+    }
 }
 
 fn io_err(e: serde_json::Error) -> io::Error {
@@ -194,7 +207,11 @@ struct JsonSink {
 impl Sink for JsonSink {
     fn begin(&mut self, _meta: &AuditMeta) -> io::Result<()> {
         self.in_targets = true;
-        self.out.write_all(b"{\"targets\":[")
+        write!(
+            self.out,
+            "{{\"schema_version\":{},\"targets\":[",
+            crate::report::schema::SCHEMA_VERSION
+        )
     }
 
     fn target(&mut self, r: &TargetResult) -> io::Result<()> {
@@ -205,7 +222,7 @@ impl Sink for JsonSink {
         self.findings.extend(r.findings.iter().cloned());
         self.out.write_all(b"\n")?;
         self.out
-            .write_all(target_json(r).map_err(io_err)?.as_bytes())
+            .write_all(target_json(r, false).map_err(io_err)?.as_bytes())
     }
 
     fn bundle(&mut self, b: &BundleResult) -> io::Result<()> {
@@ -220,7 +237,7 @@ impl Sink for JsonSink {
         self.first = false;
         self.out.write_all(b"\n")?;
         self.out
-            .write_all(bundle_json(b).map_err(io_err)?.as_bytes())
+            .write_all(bundle_json(b, false).map_err(io_err)?.as_bytes())
     }
 
     fn finish(&mut self, meta: &AuditMeta, summary: &Summary) -> io::Result<()> {
@@ -254,11 +271,11 @@ impl Sink for JsonlSink {
     }
 
     fn target(&mut self, r: &TargetResult) -> io::Result<()> {
-        writeln!(self.out, "{}", target_json(r).map_err(io_err)?)
+        writeln!(self.out, "{}", target_json(r, true).map_err(io_err)?)
     }
 
     fn bundle(&mut self, b: &BundleResult) -> io::Result<()> {
-        writeln!(self.out, "{}", bundle_json(b).map_err(io_err)?)
+        writeln!(self.out, "{}", bundle_json(b, true).map_err(io_err)?)
     }
 
     fn finish(&mut self, _meta: &AuditMeta, _summary: &Summary) -> io::Result<()> {
@@ -266,7 +283,8 @@ impl Sink for JsonlSink {
     }
 }
 
-fn failing_steps(r: &TargetResult) -> Vec<String> {
+/// Failing steps and error policy rules (`policy:RULE`) of one target.
+pub(crate) fn failing_steps(r: &TargetResult) -> Vec<String> {
     let mut v: Vec<String> = r
         .report
         .checks

@@ -10,7 +10,7 @@ use crate::pki::strict::ProfileFinding;
 use crate::report::Style;
 
 /// The result of `tlsprobe chain`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ChainReport {
     /// The LEAF file.
     pub leaf: String,
@@ -27,7 +27,7 @@ pub struct ChainReport {
 }
 
 /// One certificate of the path and where it came from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PathEntry {
     pub file: String,
     /// 0-based index of the certificate in `file`.
@@ -41,7 +41,7 @@ pub struct PathEntry {
 }
 
 /// The `--cacert` certificate that anchored the path.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PathAnchor {
     pub file: String,
     pub index: usize,
@@ -49,7 +49,7 @@ pub struct PathAnchor {
 }
 
 /// Why no valid path was found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ChainError {
     /// Stable id: `unknown-issuer`, `expired`, `not-yet-valid`, `name-mismatch`,
     /// `wrong-purpose`, `path-length`, `name-constraints`, `revoked`, `revocation-unknown`,

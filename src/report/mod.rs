@@ -5,10 +5,12 @@
 
 pub mod audit;
 pub mod chain;
+pub(crate) mod html;
 pub mod human;
 pub mod json;
 pub mod mtls;
 pub(crate) mod prometheus;
+pub(crate) mod schema;
 
 use serde::Serialize;
 
@@ -16,13 +18,13 @@ use crate::finding::{Check, Finding, Severity, Status};
 use crate::pki::describe::CertInfo;
 
 /// The result of `tlsprobe inspect`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InspectReport {
     pub files: Vec<FileReport>,
 }
 
 /// One file as inspected.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FileReport {
     pub path: String,
     pub certificates: Vec<CertInfo>,
@@ -31,14 +33,14 @@ pub struct FileReport {
 }
 
 /// A non-certificate PEM block: its position and label only (never its contents).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OtherBlockInfo {
     pub index: usize,
     pub label: String,
 }
 
 /// The result of `tlsprobe verify` for one target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VerifyReport {
     pub target: String,
     pub verdict: Verdict,
@@ -81,7 +83,7 @@ impl VerifyReport {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -89,7 +91,7 @@ pub enum Verdict {
 }
 
 /// What the handshake showed, judged or not.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct TlsFacts {
     pub version: Option<String>,
     pub cipher_suite: Option<String>,
@@ -101,7 +103,7 @@ pub struct TlsFacts {
 pub use crate::check::AnchorInfo;
 
 /// What one port answered to a plaintext attempt.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlaintextInfo {
     pub port: u16,
     /// `served`, `refused`, or `inconclusive` (the answer does not tell).
@@ -129,7 +131,7 @@ impl PlaintextInfo {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PingInfo {
     pub reply: String,
     pub ms: f64,

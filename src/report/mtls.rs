@@ -12,7 +12,7 @@ use crate::pki::describe::CertInfo;
 use crate::report::{AnchorInfo, Style};
 
 /// The result of `tlsprobe mtls`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MtlsReport {
     /// The `--cert` file.
     pub client: String,
@@ -31,7 +31,7 @@ pub struct MtlsReport {
 }
 
 /// The rules as resolved from flags and `--config`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PolicyInfo {
     /// `none`, `san` or `subject`.
     pub validation: &'static str,
@@ -44,7 +44,7 @@ pub struct PolicyInfo {
 }
 
 /// One certificate of the server's trusted list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TrustedInfo {
     pub file: String,
     pub index: usize,

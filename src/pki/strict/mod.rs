@@ -24,7 +24,7 @@ use crate::clock::UnixSeconds;
 use crate::finding::Severity;
 
 /// Where a certificate stands on the path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Leaf,
@@ -487,7 +487,7 @@ pub struct Options {
 }
 
 /// One rule violation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProfileFinding {
     /// The rule id ([`Rule::id`]).
     pub rule: &'static str,
