@@ -37,19 +37,7 @@ const TLS_STEPS: &[&str] = &[
 
 /// Verifies one target, retrying on fresh connections while `--wait` allows.
 pub async fn verify_target(plan: &VerifyPlan) -> VerifyReport {
-    let give_up = plan.wait.map(|w| Instant::now() + w);
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let mut report = verify_once(plan).await;
-        report.attempts = attempts;
-        let again = report.verdict == report::Verdict::Fail
-            && give_up.is_some_and(|g| Instant::now() + plan.interval < g);
-        if !again {
-            return report;
-        }
-        tokio::time::sleep(plan.interval).await;
-    }
+    verify_target_keeping_stream(plan).await.0
 }
 
 fn ms_since(t: StdInstant) -> f64 {
@@ -91,6 +79,49 @@ impl Steps<'_> {
 
 /// One attempt on fresh connections.
 pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
+    verify_once_keeping_stream(plan).await.0
+}
+
+// --- Discovery hook (whole-deployment verification, src/discover/) -------------------
+// The same pipeline, but the Redis TLS stream is handed back when every step passed, so
+// that discovery commands go only over a connection whose certificate was verified and
+// whose AUTH succeeded. Nothing else changes.
+
+/// A verified and authenticated Redis connection (TLS, AUTH and PING passed).
+pub type RedisStream = TlsStream<TcpStream>;
+
+/// [`verify_target`] that also returns the Redis stream of the last attempt when its
+/// verdict is pass (`rediss://` only; `None` otherwise).
+pub async fn verify_target_keeping_stream(
+    plan: &VerifyPlan,
+) -> (VerifyReport, Option<RedisStream>) {
+    let give_up = plan.wait.map(|w| Instant::now() + w);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let (mut report, stream) = verify_once_keeping_stream(plan).await;
+        report.attempts = attempts;
+        let again = report.verdict == report::Verdict::Fail
+            && give_up.is_some_and(|g| Instant::now() + plan.interval < g);
+        if !again {
+            return (report, stream);
+        }
+        tokio::time::sleep(plan.interval).await;
+    }
+}
+
+/// [`verify_once`] that also returns the Redis stream when the verdict is pass.
+pub async fn verify_once_keeping_stream(
+    plan: &VerifyPlan,
+) -> (VerifyReport, Option<RedisStream>) {
+    let mut kept = None;
+    let report = verify_once_into(plan, &mut kept).await;
+    let usable = report.verdict == report::Verdict::Pass && plan.target.scheme == Scheme::Rediss;
+    (report, kept.filter(|_| usable))
+}
+
+/// The pipeline; the TLS stream, once the round trip is done, is left in `kept`.
+async fn verify_once_into(plan: &VerifyPlan, kept: &mut Option<RedisStream>) -> VerifyReport {
     let now = plan.at.unwrap_or_else(clock::now);
     let scheme = plan.target.scheme;
     let mut out = VerifyReport {
@@ -248,7 +279,11 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         });
         match stream {
             None => App::NotReached,
-            Some(mut s) => app_round_trip(&mut s, plan, greeting.as_ref(), withheld.clone()).await,
+            Some(mut s) => {
+                let app = app_round_trip(&mut s, plan, greeting.as_ref(), withheld.clone()).await;
+                *kept = Some(s);
+                app
+            }
         }
     };
 
