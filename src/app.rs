@@ -200,6 +200,28 @@ pub fn verify(args: &VerifyArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return input_error(&InputError::new("runtime", format!("cannot start: {e}"))),
     };
+    let discover = match crate::discover::options(
+        args.discover,
+        args.sentinel_master.as_deref(),
+        args.cluster_bus,
+        &plan,
+        args.name.is_some(),
+        args.sni.is_some(),
+    ) {
+        Ok(d) => d,
+        Err(e) => return input_error(&e),
+    };
+    if let Some(opts) = discover {
+        // Whole-deployment verification: the seed, then every node (src/discover/).
+        let r = runtime.block_on(crate::discover::run(&plan, &opts));
+        let passed = r.verdict() == report::Verdict::Pass;
+        return render(
+            &r,
+            args.format,
+            |r, st| report::topology::human(r, plan.warn_days, st),
+            passed,
+        );
+    }
     let r = runtime.block_on(crate::engine::verify_target(&plan));
     let passed = r.verdict == report::Verdict::Pass;
     render(

@@ -111,9 +111,7 @@ pub async fn verify_target_keeping_stream(
 }
 
 /// [`verify_once`] that also returns the Redis stream when the verdict is pass.
-pub async fn verify_once_keeping_stream(
-    plan: &VerifyPlan,
-) -> (VerifyReport, Option<RedisStream>) {
+pub async fn verify_once_keeping_stream(plan: &VerifyPlan) -> (VerifyReport, Option<RedisStream>) {
     let mut kept = None;
     let report = verify_once_into(plan, &mut kept).await;
     let usable = report.verdict == report::Verdict::Pass && plan.target.scheme == Scheme::Rediss;

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::cli::{ClientRuleArgs, ExpectPlaintext, Format, Protocol, TlsVersion, VerifyArgs};
+use crate::cli::{
+    ClientRuleArgs, DiscoverKind, ExpectPlaintext, Format, Protocol, TlsVersion, VerifyArgs,
+};
 use crate::clock::parse_duration;
 use crate::error::InputError;
 use crate::plan::{self, TrustStore, VerifyPlan};
@@ -57,6 +59,10 @@ struct RawTarget {
     // Present only to be refused with a clear message.
     pass: Option<Spanned<toml::Value>>,
     password: Option<Spanned<toml::Value>>,
+    // Whole-deployment verification (src/discover/).
+    discover: Option<Spanned<String>>,
+    sentinel_master: Option<String>,
+    cluster_bus: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +141,8 @@ impl Default for Policy {
 pub struct TargetSpec {
     pub id: String,
     pub plan: VerifyPlan,
+    /// `discover = "cluster" | "sentinel" | "replicas"`: verify every node too.
+    pub discover: Option<crate::discover::DiscoverOpts>,
 }
 
 /// One bundle to inspect.
@@ -482,6 +490,21 @@ fn resolve_target(
         },
         None => None,
     };
+    let discover = match spanned_enum(&t.discover, &d.discover) {
+        Some(s) => Some(match s.get_ref().as_str() {
+            "cluster" => DiscoverKind::Cluster,
+            "sentinel" => DiscoverKind::Sentinel,
+            "replicas" => DiscoverKind::Replicas,
+            other => {
+                return Err(ctx.err(
+                    s.span().start,
+                    "discover",
+                    format!("{other:?}: expected \"cluster\", \"sentinel\" or \"replicas\""),
+                ))
+            }
+        }),
+        None => None,
+    };
     let args = VerifyArgs {
         target: url.get_ref().clone(),
         cacert: cacert.clone(),
@@ -505,6 +528,9 @@ fn resolve_target(
             authorized_subjects: vec![],
             config: None,
         },
+        discover,
+        sentinel_master: pick(&t.sentinel_master, &d.sentinel_master),
+        cluster_bus: t.cluster_bus.or(d.cluster_bus).unwrap_or(false),
     };
     let cached = if cacert.is_empty() {
         None
@@ -524,7 +550,23 @@ fn resolve_target(
             .entry(cacert)
             .or_insert_with(|| plan.trust.clone());
     }
-    Ok(TargetSpec { id, plan })
+    let discover = crate::discover::options(
+        args.discover,
+        args.sentinel_master.as_deref(),
+        args.cluster_bus,
+        &plan,
+        args.name.is_some(),
+        args.sni.is_some(),
+    )
+    .map_err(|e| {
+        let key = e.subject.trim_start_matches("--").replace('-', "_");
+        ctx.err(
+            start,
+            "",
+            format!("target {id:?}: key `{key}`: {}", e.message),
+        )
+    })?;
+    Ok(TargetSpec { id, plan, discover })
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! - [`check`]: pure judgements of evidence at a given time.
 //! - [`audit`]: a fleet of targets verified concurrently, judged against a policy.
 //! - [`inventory`]: audit inventories and policies (TOML).
+//! - [`discover`]: whole-deployment verification: every Cluster node, Sentinel's nodes, replicas.
 //! - [`engine`]: the connect/evidence/check pipeline for one target, shared by every subcommand.
 //! - [`mtls`]: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
 //! - [`files`]: input files read with a size bound.
@@ -27,6 +28,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod connect;
+pub mod discover;
 pub mod engine;
 pub mod error;
 pub mod evidence;

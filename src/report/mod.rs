@@ -8,6 +8,7 @@ pub mod chain;
 pub mod human;
 pub mod json;
 pub mod mtls;
+pub mod topology;
 
 use serde::Serialize;
 
