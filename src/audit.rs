@@ -196,7 +196,14 @@ async fn verify_one(
 ) -> TargetResult {
     let mut plan = spec.plan;
     plan.at = at;
-    let report = engine::verify_target(&plan).await;
+    // `discover`: the seed and every node (src/discover/).
+    let (report, topology) = match &spec.discover {
+        Some(opts) => {
+            let d = crate::discover::run(&plan, opts).await;
+            (d.seed, Some(d.topology))
+        }
+        None => (engine::verify_target(&plan).await, None),
+    };
     let handshake_ok = report
         .checks
         .iter()
@@ -211,8 +218,17 @@ async fn verify_one(
     } else {
         None
     };
-    let findings = policy::judge(&spec.id, &report, policy, probe.as_ref());
+    let mut findings = policy::judge(&spec.id, &report, policy, probe.as_ref());
+    // The policy applies to every node too (not the client-auth probe, which is the seed's).
+    for n in topology.iter().flat_map(|t| &t.nodes) {
+        let id = format!("{}/{}", spec.id, n.label());
+        findings.extend(policy::judge(&id, &n.report, policy, None));
+    }
+    let deployment_failed = topology
+        .as_ref()
+        .is_some_and(|t| t.verdict() == Verdict::Fail);
     let verdict = if report.verdict == Verdict::Fail
+        || deployment_failed
         || findings.iter().any(|f| f.severity == Severity::Error)
     {
         Verdict::Fail
@@ -224,6 +240,7 @@ async fn verify_one(
         report,
         findings,
         verdict,
+        topology,
     }
 }
 

@@ -24,6 +24,8 @@ pub struct TargetResult {
     pub report: VerifyReport,
     pub findings: Vec<PolicyFinding>,
     pub verdict: Verdict,
+    /// With `discover`: the deployment's steps and nodes (one row per node in the sinks).
+    pub topology: Option<crate::report::topology::Topology>,
 }
 
 /// One bundle's result.
@@ -109,6 +111,17 @@ pub trait Sink: Send {
 
 /// The sink for `format`, writing to `out`.
 pub fn sink(format: AuditFormat, out: Box<dyn Write + Send>, color: bool) -> Box<dyn Sink> {
+    let sink = row_sink(format, out, color);
+    match format {
+        // One row per discovered node, under its target.
+        AuditFormat::Human | AuditFormat::Junit | AuditFormat::Markdown => {
+            Box::new(crate::report::topology::PerNode(sink))
+        }
+        _ => sink,
+    }
+}
+
+fn row_sink(format: AuditFormat, out: Box<dyn Write + Send>, color: bool) -> Box<dyn Sink> {
     match format {
         AuditFormat::Human => Box::new(HumanSink {
             out,
@@ -148,6 +161,8 @@ struct TargetJson<'a> {
     #[serde(flatten)]
     report: &'a VerifyReport,
     policy_findings: &'a [PolicyFinding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topology: Option<&'a crate::report::topology::Topology>,
 }
 
 fn target_json(r: &TargetResult) -> serde_json::Result<String> {
@@ -157,6 +172,7 @@ fn target_json(r: &TargetResult) -> serde_json::Result<String> {
         id: &r.id,
         report: &report,
         policy_findings: &r.findings,
+        topology: r.topology.as_ref(),
     })
 }
 
@@ -276,9 +292,17 @@ fn failing_steps(r: &TargetResult) -> Vec<String> {
     v.extend(
         r.findings
             .iter()
-            .filter(|f| f.severity == Severity::Error)
+            .filter(|f| f.severity == Severity::Error && f.target == r.id)
             .map(|f| format!("policy:{}", f.rule)),
     );
+    if let Some(t) = &r.topology {
+        v.extend(
+            t.checks
+                .iter()
+                .filter(|c| c.status == Status::Fail)
+                .map(|c| c.check.to_string()),
+        );
+    }
     v
 }
 
@@ -678,17 +702,14 @@ fn label(target: &str) -> Labels {
     vec![("target".into(), target.into())]
 }
 
-impl Sink for PromSink {
-    fn begin(&mut self, _meta: &AuditMeta) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn target(&mut self, r: &TargetResult) -> io::Result<()> {
+impl PromSink {
+    /// The series of one row; `base` is `target`, plus `node` for a discovered node.
+    fn series(&mut self, base: &Labels, r: &TargetResult) {
         self.up
-            .get_or_create(&label(&r.id))
+            .get_or_create(&base.clone())
             .set(if r.verdict == Verdict::Pass { 1.0 } else { 0.0 });
         for c in r.report.checks.iter().filter(|c| c.status != Status::Skip) {
-            let mut l = label(&r.id);
+            let mut l = base.clone();
             l.push(("check".into(), c.check.into()));
             self.check_ok
                 .get_or_create(&l)
@@ -696,21 +717,21 @@ impl Sink for PromSink {
         }
         let path = &r.report.verified_path;
         if let Some(leaf) = path.first() {
-            let mut l = label(&r.id);
+            let mut l = base.clone();
             l.push(("cert".into(), "leaf".into()));
             self.not_after
                 .get_or_create(&l)
                 .set(leaf.raw.not_after as f64);
         }
         if let Some(earliest) = path.iter().min_by_key(|c| c.raw.not_after) {
-            let mut l = label(&r.id);
+            let mut l = base.clone();
             l.push(("cert".into(), "chain_earliest".into()));
             self.not_after
                 .get_or_create(&l)
                 .set(earliest.raw.not_after as f64);
         }
         if let Some(v) = r.report.tls.as_ref().and_then(|t| t.version.clone()) {
-            let mut l = label(&r.id);
+            let mut l = base.clone();
             l.push(("version".into(), v));
             self.version.get_or_create(&l).set(1.0);
         }
@@ -721,8 +742,33 @@ impl Sink for PromSink {
             .find(|c| c.check == "tls-handshake" && c.status != Status::Skip && c.ms > 0.0)
         {
             self.handshake
-                .get_or_create(&label(&r.id))
+                .get_or_create(&base.clone())
                 .set(c.ms / 1000.0);
+        }
+    }
+}
+
+impl Sink for PromSink {
+    fn begin(&mut self, _meta: &AuditMeta) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn target(&mut self, r: &TargetResult) -> io::Result<()> {
+        self.series(&label(&r.id), r);
+        // verify --discover in audit: the deployment steps, and each node with a `node` label.
+        if let Some(t) = &r.topology {
+            for c in t.checks.iter().filter(|c| c.status != Status::Skip) {
+                let mut l = label(&r.id);
+                l.push(("check".into(), c.check.into()));
+                self.check_ok
+                    .get_or_create(&l)
+                    .set(if c.status == Status::Fail { 0.0 } else { 1.0 });
+            }
+        }
+        for (node, row) in crate::report::topology::rows(r).iter().skip(1) {
+            let mut l = label(&r.id);
+            l.push(("node".into(), node.clone().unwrap_or_default()));
+            self.series(&l, row);
         }
         Ok(())
     }
