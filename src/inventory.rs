@@ -559,7 +559,8 @@ fn resolve_target(
         args.sni.is_some(),
     )
     .map_err(|e| {
-        let key = e.subject.trim_start_matches("--").replace('-', "_");
+        let flag = e.subject.split_whitespace().next().unwrap_or_default();
+        let key = flag.trim_start_matches("--").replace('-', "_");
         ctx.err(
             start,
             "",

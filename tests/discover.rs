@@ -548,3 +548,119 @@ fn bad_discovery_flags_are_input_errors() {
         assert!(r.stdout.is_empty());
     }
 }
+
+fn inventory(dir: &std::path::Path, target: &str) -> String {
+    let text = format!(
+        "[defaults]\ncacert = {:?}\ncert = {:?}\nkey = {:?}\n\n{target}",
+        testdata("serving-root.pem"),
+        testdata("client-chain.pem"),
+        testdata("client.key")
+    );
+    support::write_file(dir, "inv.toml", text)
+}
+
+#[test]
+fn audit_shows_one_row_per_node_and_labels_prometheus_series_by_node() {
+    let c = good();
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory(
+        dir.path(),
+        &format!(
+            "[[target]]\nid = \"shop\"\nurl = \"{}\"\ndiscover = \"cluster\"\ncluster_bus = true\n",
+            c.url(0)
+        ),
+    );
+    let junit = dir.path().join("a.xml").display().to_string();
+    let md = dir.path().join("a.md").display().to_string();
+    let prom = dir.path().join("a.prom").display().to_string();
+    let r = run_text(&[
+        "audit",
+        "-q",
+        "--format",
+        "json",
+        "--report",
+        &format!("junit={junit}"),
+        "--report",
+        &format!("markdown={md}"),
+        "--report",
+        &format!("prometheus={prom}"),
+        &inv,
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let t = &v["targets"][0];
+    assert_eq!(t["topology"]["nodes"].as_array().unwrap().len(), 6);
+    assert_eq!(v["summary"]["targets"], 1);
+    let junit = std::fs::read_to_string(junit).unwrap();
+    let md = std::fs::read_to_string(md).unwrap();
+    let prom = std::fs::read_to_string(prom).unwrap();
+    assert!(junit.contains("tests=\"7\""), "{junit}");
+    for node in &c.nodes {
+        let row = format!("shop/127.0.0.1:{}", node.port);
+        assert!(junit.contains(&format!("name=\"{row}\"")), "{junit}");
+        assert!(md.contains(&format!("| {row} | pass |")), "{md}");
+        assert!(
+            prom.contains(&format!(
+                "tlsprobe_up{{target=\"shop\",node=\"127.0.0.1:{}\"}} 1",
+                node.port
+            )),
+            "{prom}"
+        );
+    }
+    assert!(
+        prom.contains("tlsprobe_check_ok{target=\"shop\",check=\"cluster-health\"} 1"),
+        "{prom}"
+    );
+    assert!(
+        prom.contains(",node=\"127.0.0.1:") && prom.contains("check=\"cluster-bus\"} 1"),
+        "{prom}"
+    );
+}
+
+#[test]
+fn audit_rows_fail_for_the_failing_nodes_only() {
+    let c = faulty();
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory(
+        dir.path(),
+        &format!("[[target]]\nid = \"dcs\"\nurl = \"{}\"\ndiscover = \"cluster\"\npass_env = \"CLUSTER_PW\"\n", c.url(0)),
+    );
+    let o = tlsprobe()
+        .args(["audit", "-q", "--format", "markdown", &inv])
+        .env("CLUSTER_PW", PASSWORD)
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{md}");
+    assert!(md.contains("| dcs | pass |"), "{md}");
+    assert!(
+        md.contains(&format!(
+            "| dcs/127.0.0.1:{} | **FAIL** | TLS 1.3 | 35",
+            c.nodes[2].port
+        )),
+        "{md}"
+    );
+    assert!(md.contains("server-name |"), "{md}");
+    assert!(
+        md.contains(&format!("| dcs/127.0.0.1:{} | **FAIL** |", c.nodes[4].port)),
+        "{md}"
+    );
+    assert_eq!(md.matches("| pass |").count(), 5, "{md}");
+    assert!(!md.contains(PASSWORD));
+}
+
+#[test]
+fn bad_discovery_inventory_keys_are_input_errors_with_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (entry, want) in [
+        ("discover = \"galaxy\"", "inv.toml:7: key `discover`: \"galaxy\": expected \"cluster\", \"sentinel\" or \"replicas\""),
+        ("discover = \"sentinel\"", "key `discover`: needs --sentinel-master NAME"),
+        ("cluster_bus = true", "key `cluster_bus`: needs --discover cluster"),
+    ] {
+        let inv = inventory(dir.path(), &format!("[[target]]\nurl = \"rediss://localhost:1\"\n{entry}\n"));
+        let r = run_text(&["audit", "-q", &inv]);
+        assert_eq!(r.code, 2, "{entry}: {}", r.stderr);
+        assert!(r.stderr.starts_with("error: ") && r.stderr.contains(want), "{entry}: {}", r.stderr);
+        assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    }
+}

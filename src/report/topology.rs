@@ -306,13 +306,20 @@ pub fn rows(r: &TargetResult) -> Vec<(Option<String>, TargetResult)> {
     for n in &t.nodes {
         let id = format!("{}/{}", r.id, n.label());
         let mut report = n.report.clone();
-        if let Some(bus) = n.bus.as_ref().filter(|b| b.verdict == Verdict::Fail) {
+        // The bus as one step of the node's row.
+        if let Some(bus) = &n.bus {
             let why: Vec<String> = failed(&bus.checks)
                 .map(|c| format!("{}: {}", c.check, c.message))
                 .collect();
-            report
-                .checks
-                .push(Check::new("cluster-bus", Status::Fail, why.join("\n")));
+            report.checks.push(if why.is_empty() {
+                Check::new(
+                    "cluster-bus",
+                    Status::Pass,
+                    format!("{} passed", bus.target),
+                )
+            } else {
+                Check::new("cluster-bus", Status::Fail, why.join("\n"))
+            });
         }
         let findings = own(&id);
         let policy_failed = findings
