@@ -653,7 +653,7 @@ fn audit_rows_fail_for_the_failing_nodes_only() {
 fn bad_discovery_inventory_keys_are_input_errors_with_the_line() {
     let dir = tempfile::tempdir().unwrap();
     for (entry, want) in [
-        ("discover = \"galaxy\"", "inv.toml:7: key `discover`: \"galaxy\": expected \"cluster\", \"sentinel\" or \"replicas\""),
+        ("discover = \"galaxy\"", "inv.toml:8: key `discover`: \"galaxy\": expected \"cluster\", \"sentinel\" or \"replicas\""),
         ("discover = \"sentinel\"", "key `discover`: needs --sentinel-master NAME"),
         ("cluster_bus = true", "key `cluster_bus`: needs --discover cluster"),
     ] {
