@@ -335,4 +335,30 @@ mod tests {
             ("::1", 7000, 1)
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_nodes_text_parses_or_errs_without_panicking(text in "\\PC{0,300}") {
+            let _ = parse_nodes(&text);
+        }
+
+        #[test]
+        fn any_resp_bytes_parse_or_err_without_panicking(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            if let Ok(v) = redis::parse_redis_value(&bytes) {
+                let _ = parse_shards(&v);
+                let _ = crate::discover::sentinel::parse_instances("x", &v);
+                let _ = crate::discover::sentinel::parse_master_addr(&v);
+            }
+        }
+
+        #[test]
+        fn mutated_samples_never_panic(cut in 0usize..1400, byte in proptest::prelude::any::<u8>()) {
+            let mut b = include_bytes!("../../testdata/cluster/replies/shards.resp").to_vec();
+            let i = cut.min(b.len() - 1);
+            b[i] = byte;
+            if let Ok(v) = redis::parse_redis_value(&b) {
+                let _ = parse_shards(&v);
+            }
+        }
+    }
 }

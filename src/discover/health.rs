@@ -124,8 +124,9 @@ fn role(n: &ClusterNode) -> &'static str {
     }
 }
 
-fn short(id: &str) -> &str {
-    &id[..id.len().min(8)]
+/// The first 8 characters of a node id (ids come from the server: any UTF-8).
+fn short(id: &str) -> String {
+    id.chars().take(8).collect()
 }
 
 /// The uncovered slots as ranges, at most 8 shown.

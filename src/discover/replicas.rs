@@ -94,4 +94,11 @@ mod tests {
             0
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_info_text_parses_or_errs_without_panicking(text in "(role:master\n)?(slave[0-9é]{0,2}:[a-z=,0-9.é]{0,40}\n){0,4}\\PC{0,80}") {
+            let _ = parse_info(&text);
+        }
+    }
 }
