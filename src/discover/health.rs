@@ -247,6 +247,24 @@ mod tests {
     }
 
     #[test]
+    fn cluster_nodes_alone_as_before_redis_7() {
+        let only = |b: &[u8]| parse_nodes(&text(&sample(b)).unwrap()).unwrap();
+        let n = only(include_bytes!("../../testdata/cluster/replies/nodes.resp"));
+        let c = judge(&n, &[]);
+        assert_eq!(c.status, Status::Pass, "{}", c.message);
+        assert!(c.message.contains("3 shards"), "{}", c.message);
+        let n = only(include_bytes!(
+            "../../testdata/cluster/replies/nodes_fail.resp"
+        ));
+        let c = judge(&n, &[]);
+        assert!(
+            c.status == Status::Fail && c.message.contains("in fail state"),
+            "{}",
+            c.message
+        );
+    }
+
+    #[test]
     fn many_uncovered_ranges_are_summarised() {
         let mut covered = vec![true; SLOTS];
         for i in (0..40).map(|i| i * 3) {
