@@ -64,8 +64,25 @@ row "verify mTLS+AUTH+PING vs redis-cli PING" "$a" "$b" "redis-cli" "1.0x"
 # verified at its announced endpoint) vs a single-node verify of the seed, same run.
 cports=()
 cpids=()
+# A free port at most 55535 whose bus port (port + 10000) is free too.
+cluster_port() {
+  python3 - <<'PY'
+import socket
+while True:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
+    if p > 55535:
+        continue
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 10000))
+    except OSError:
+        continue
+    print(p)
+    break
+PY
+}
 for i in $(seq 6); do
-  p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  p=$(cluster_port)
   mkdir -p "$work/c$i"
   redis-server --port 0 --tls-port "$p" --bind 127.0.0.1 --cluster-enabled yes --tls-cluster yes \
     --tls-replication yes --cluster-config-file "$work/c$i/nodes.conf" \

@@ -133,10 +133,25 @@ fn common_tls(cert: (&str, &str)) -> Vec<String> {
     .to_vec()
 }
 
+/// A free port for a cluster node: at most 55535 (redis-server refuses a higher one, as
+/// its bus port is port + 10000) with its bus port free too.
+pub fn cluster_port() -> u16 {
+    loop {
+        let p = free_port();
+        if p <= 55535 && std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
+            return p;
+        }
+    }
+}
+
 /// Starts one TLS data node on a free port (TLS only).
 pub fn start_node(o: &NodeOpts) -> Node {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = if o.cluster {
+        cluster_port()
+    } else {
+        free_port()
+    };
     let d = dir.path().display().to_string();
     let mut args: Vec<String> = [
         "--port",
