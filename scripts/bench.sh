@@ -62,6 +62,8 @@ row "verify mTLS+AUTH+PING vs redis-cli PING" "$a" "$b" "redis-cli" "1.0x"
 # ---------------------------------------------------------------------------
 # Whole deployment: `verify --discover cluster` of a 3+3 TLS Redis Cluster (every node
 # verified at its announced endpoint) vs a single-node verify of the seed, same run.
+# The cluster has no password: the single-node section's REDISCLI_AUTH must not leak in.
+unset REDISCLI_AUTH
 cports=()
 cpids=()
 # A free port at most 55535 whose bus port (port + 10000) is free too.

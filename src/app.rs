@@ -193,10 +193,19 @@ pub fn verify(args: &VerifyArgs) -> u8 {
     for w in &plan.warnings {
         eprintln!("warning: {w}");
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // Discovery verifies many nodes at once: their handshakes and checks use every core.
+    let mut builder = if args.discover.is_some() {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(4),
+        );
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => return input_error(&InputError::new("runtime", format!("cannot start: {e}"))),
     };
