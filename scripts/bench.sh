@@ -3,6 +3,7 @@
 # Prints median wall times (hyperfine) and the ratio tlsprobe/standard tool.
 #   inspect: tlsprobe inspect  vs  openssl storeutl -noout -text -certs
 #   verify:  tlsprobe verify (mTLS, AUTH, PING, every check)  vs  redis-cli --tls ... PING
+#   discover: verify --discover cluster of a 3+3 TLS cluster  vs  verify of its seed node
 # Usage: scripts/bench.sh [RUNS]   (default 40 runs per command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,65 @@ b=$(median_ms rcli redis-cli --no-auth-warning --tls --cacert testdata/redis_ca.
 row "verify mTLS+AUTH+PING vs redis-cli PING" "$a" "$b" "redis-cli" "1.0x"
 "$bin" verify --cacert testdata/redis_ca.pem --cert testdata/client-chain.pem --key testdata/client.key "rediss://localhost:$port" >/dev/null \
   || { echo "error: the benchmarked verify did not pass" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
+# Whole deployment: `verify --discover cluster` of a 3+3 TLS Redis Cluster (every node
+# verified at its announced endpoint) vs a single-node verify of the seed, same run.
+# The cluster has no password: the single-node section's REDISCLI_AUTH must not leak in.
+unset REDISCLI_AUTH
+cports=()
+cpids=()
+# A free port at most 55535 whose bus port (port + 10000) is free too.
+cluster_port() {
+  python3 - <<'PY'
+import socket
+while True:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
+    if p > 55535:
+        continue
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 10000))
+    except OSError:
+        continue
+    print(p)
+    break
+PY
+}
+for i in $(seq 6); do
+  p=$(cluster_port)
+  mkdir -p "$work/c$i"
+  redis-server --port 0 --tls-port "$p" --bind 127.0.0.1 --cluster-enabled yes --tls-cluster yes \
+    --tls-replication yes --cluster-config-file "$work/c$i/nodes.conf" \
+    --tls-cert-file "$PWD/testdata/server-chain.pem" --tls-key-file "$PWD/testdata/server.key" \
+    --tls-client-cert-file "$PWD/testdata/client-chain.pem" --tls-client-key-file "$PWD/testdata/client.key" \
+    --tls-ca-cert-file "$PWD/testdata/serving-root.pem" --tls-auth-clients yes \
+    --save '' --appendonly no --dir "$work/c$i" --logfile "$work/c$i/redis.log" &
+  cpids+=($!)
+  cports+=("$p")
+done
+trap 'kill "${cpids[@]}" 2>/dev/null; cleanup' EXIT
+for p in "${cports[@]}"; do
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && break; sleep 0.05; done
+done
+rcli_tls=(--tls --cacert testdata/serving-root.pem --cert testdata/client-chain.pem --key testdata/client.key)
+redis-cli "${rcli_tls[@]}" --cluster create $(printf '127.0.0.1:%s ' "${cports[@]}") \
+  --cluster-replicas 1 --cluster-yes >/dev/null
+for _ in $(seq 150); do
+  ok=0
+  for p in "${cports[@]}"; do
+    redis-cli "${rcli_tls[@]}" -h 127.0.0.1 -p "$p" CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok && ok=$((ok + 1))
+  done
+  [ "$ok" = 6 ] && break
+  sleep 0.2
+done
+cflags=(--cacert testdata/serving-root.pem --cert testdata/client-chain.pem --key testdata/client.key)
+"$bin" verify "${cflags[@]}" --discover cluster "rediss://localhost:${cports[0]}" >/dev/null \
+  || { echo "error: the benchmarked verify --discover cluster did not pass" >&2; exit 1; }
+a=$(median_ms discover "$bin" verify "${cflags[@]}" --discover cluster "rediss://localhost:${cports[0]}")
+b=$(median_ms single "$bin" verify "${cflags[@]}" "rediss://localhost:${cports[0]}")
+row "verify --discover cluster (6 nodes) vs 1 node" "$a" "$b" "1 node " "2.0x"
+kill "${cpids[@]}" 2>/dev/null || true
 
 # ---------------------------------------------------------------------------
 # Fleet: N audit targets over a handful of local mTLS redis-servers, in one run, compared

@@ -197,13 +197,44 @@ pub fn verify(args: &VerifyArgs) -> u8 {
     for w in &plan.warnings {
         eprintln!("warning: {w}");
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // Discovery verifies many nodes at once: their handshakes and checks use every core.
+    let mut builder = if args.discover.is_some() {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(4),
+        );
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => return input_error(&InputError::new("runtime", format!("cannot start: {e}"))),
     };
+    let discover = match crate::discover::options(
+        args.discover,
+        args.sentinel_master.as_deref(),
+        args.cluster_bus,
+        &plan,
+        args.name.is_some(),
+        args.sni.is_some(),
+    ) {
+        Ok(d) => d,
+        Err(e) => return input_error(&e),
+    };
+    if let Some(opts) = discover {
+        // Whole-deployment verification: the seed, then every node (src/discover/).
+        let r = runtime.block_on(crate::discover::run(&plan, &opts));
+        let passed = r.verdict() == report::Verdict::Pass;
+        return render(
+            &r,
+            args.format,
+            |r, st| report::topology::human(r, plan.warn_days, st),
+            passed,
+        );
+    }
     let progress = crate::wait_progress::WaitProgress::new(plan.wait);
     let r = runtime.block_on(crate::engine::verify_target_observed(&plan, |r, left| {
         progress.retry(r, left)

@@ -225,7 +225,14 @@ pub(crate) async fn verify_one(
     let started = std::time::Instant::now();
     let mut plan = spec.plan;
     plan.at = at;
-    let mut report = engine::verify_target(&plan).await;
+    // `discover`: the seed and every node (src/discover/).
+    let (mut report, topology) = match &spec.discover {
+        Some(opts) => {
+            let d = crate::discover::run(&plan, opts).await;
+            (d.seed, Some(d.topology))
+        }
+        None => (engine::verify_target(&plan).await, None),
+    };
     if let Some(why) = &spec.credentials_error {
         report.checks.insert(
             0,
@@ -251,13 +258,22 @@ pub(crate) async fn verify_one(
     } else {
         None
     };
-    let findings = policy::judge(
+    let mut findings = policy::judge(
         &spec.id,
         &report.policy_facts(),
         policy,
         probe.as_ref().map(|p| p.policy_facts()).as_ref(),
     );
+    // The policy applies to every node too (not the client-auth probe, which is the seed's).
+    for n in topology.iter().flat_map(|t| &t.nodes) {
+        let id = format!("{}/{}", spec.id, n.label());
+        findings.extend(policy::judge(&id, &n.report.policy_facts(), policy, None));
+    }
+    let deployment_failed = topology
+        .as_ref()
+        .is_some_and(|t| t.verdict() == Verdict::Fail);
     let verdict = if report.verdict == Verdict::Fail
+        || deployment_failed
         || findings.iter().any(|f| f.severity == Severity::Error)
     {
         Verdict::Fail
@@ -272,6 +288,7 @@ pub(crate) async fn verify_one(
         verdict,
         duration_seconds: started.elapsed().as_secs_f64(),
         client_auth_required,
+        topology,
     }
 }
 

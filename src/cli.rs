@@ -359,4 +359,27 @@ pub struct VerifyArgs {
     /// Also fail on RFC 5280 / CA/B Forum profile rules on the verified chain (step strict).
     #[arg(long)]
     pub strict: bool,
+    // --- whole-deployment verification (src/discover/) ---
+    /// Then discover and verify every node at the address clients are sent to: the Redis
+    /// Cluster, the Sentinel's master, replicas and other Sentinels, or the target's replicas.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub discover: Option<DiscoverKind>,
+    /// With --discover sentinel: the master name the Sentinel monitors.
+    #[arg(long, value_name = "NAME")]
+    pub sentinel_master: Option<String>,
+    /// With --discover cluster: also verify each node's cluster bus port (TLS, a valid
+    /// certificate, and no connection without a client certificate).
+    #[arg(long)]
+    pub cluster_bus: bool,
+}
+
+/// What `--discover` finds from the seed target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiscoverKind {
+    /// Every Redis Cluster node (CLUSTER SHARDS, or CLUSTER NODES before Redis 7).
+    Cluster,
+    /// The target is a Sentinel: the master, its replicas and the other Sentinels.
+    Sentinel,
+    /// The replicas listed by INFO replication.
+    Replicas,
 }

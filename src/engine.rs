@@ -32,22 +32,44 @@ pub async fn verify_target(plan: &VerifyPlan) -> VerifyReport {
     verify_target_observed(plan, |_, _| {}).await
 }
 
+/// A verified and authenticated Redis connection (TLS, AUTH and PING passed), for
+/// discovery commands (src/discover/): they go only over a connection whose certificate
+/// was verified and whose AUTH succeeded.
+pub type RedisStream = TlsStream<TcpStream>;
+
+/// [`verify_target`] that also returns the Redis stream of the last attempt when its
+/// verdict is pass (`rediss://` only; `None` otherwise).
+pub async fn verify_target_keeping_stream(
+    plan: &VerifyPlan,
+) -> (VerifyReport, Option<RedisStream>) {
+    retry(plan, |_, _| {}).await
+}
+
 /// [`verify_target`], telling `on_retry` about each failed attempt that will be retried
 /// (the report, and the time left before `--wait` gives up), e.g. for a progress line.
 pub async fn verify_target_observed(
     plan: &VerifyPlan,
-    mut on_retry: impl FnMut(&VerifyReport, Duration),
+    on_retry: impl FnMut(&VerifyReport, Duration),
 ) -> VerifyReport {
+    retry(plan, on_retry).await.0
+}
+
+/// Attempts on fresh connections while `--wait` allows; the last attempt's report and,
+/// when it passed, its Redis stream.
+async fn retry(
+    plan: &VerifyPlan,
+    mut on_retry: impl FnMut(&VerifyReport, Duration),
+) -> (VerifyReport, Option<RedisStream>) {
     let give_up = plan.wait.map(|w| Instant::now() + w);
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let mut report = verify_once(plan).await;
+        let (mut report, stream) = verify_once_keeping_stream(plan).await;
         report.attempts = attempts;
         let again = report.verdict == report::Verdict::Fail
             && give_up.is_some_and(|g| Instant::now() + plan.interval < g);
         if !again {
-            return report;
+            return (report, stream);
         }
         if let Some(g) = give_up {
             on_retry(&report, g.saturating_duration_since(Instant::now()));
@@ -58,10 +80,18 @@ pub async fn verify_target_observed(
 
 /// One attempt on fresh connections: collect, judge, report.
 pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
+    verify_once_keeping_stream(plan).await.0
+}
+
+/// [`verify_once`] that also returns the Redis stream when the verdict is pass.
+pub async fn verify_once_keeping_stream(plan: &VerifyPlan) -> (VerifyReport, Option<RedisStream>) {
     let now = plan.at.unwrap_or_else(clock::now);
-    let evidence = collect(plan, now).await;
+    let mut kept = None;
+    let evidence = collect(plan, now, &mut kept).await;
     let judged = check::judge(&evidence, &plan.expectations(now), now);
-    build_report(plan, &evidence, judged)
+    let report = build_report(plan, &evidence, judged);
+    let usable = report.verdict == report::Verdict::Pass && plan.target.scheme == Scheme::Rediss;
+    (report, kept.filter(|_| usable))
 }
 
 fn ms_since(t: StdInstant) -> f64 {
@@ -69,7 +99,12 @@ fn ms_since(t: StdInstant) -> f64 {
 }
 
 /// Every observation of one attempt, in the order the protocol allows them.
-pub async fn collect(plan: &VerifyPlan, now: UnixSeconds) -> Evidence {
+/// `kept` receives the TLS stream once the round trip is done (for discovery).
+pub async fn collect(
+    plan: &VerifyPlan,
+    now: UnixSeconds,
+    kept: &mut Option<RedisStream>,
+) -> Evidence {
     let t = StdInstant::now();
     let resolved = tcp::resolve(
         &plan.target.host,
@@ -145,7 +180,10 @@ pub async fn collect(plan: &VerifyPlan, now: UnixSeconds) -> Evidence {
         ev.app = match stream {
             None => App::NotReached,
             Some(mut s) => {
-                app_round_trip(&mut s, plan, greeting.as_ref(), !ev.credentials_withheld).await
+                let app =
+                    app_round_trip(&mut s, plan, greeting.as_ref(), !ev.credentials_withheld).await;
+                *kept = Some(s);
+                app
             }
         };
         ev.tls = Some(tls_ev);

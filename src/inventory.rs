@@ -11,7 +11,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cli::{ClientRuleArgs, ExpectPlaintext, Format, Protocol, TlsVersion, VerifyArgs};
+use crate::cli::{
+    ClientRuleArgs, DiscoverKind, ExpectPlaintext, Format, Protocol, TlsVersion, VerifyArgs,
+};
 use crate::clock::parse_duration;
 use crate::error::InputError;
 use crate::plan::{self, TrustStore, VerifyPlan};
@@ -62,6 +64,10 @@ pub(crate) struct RawTarget {
     password: Option<Spanned<toml::Value>>,
     /// Only in an exporter `[module.NAME]`: the module's own policy table.
     policy: Option<Spanned<RawPolicy>>,
+    // Whole-deployment verification (src/discover/).
+    discover: Option<Spanned<String>>,
+    sentinel_master: Option<String>,
+    cluster_bus: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +114,8 @@ pub struct TargetSpec {
     /// `pass_file`): it is verified without credentials and fails a `credentials` step,
     /// while the rest of the fleet runs; the audit then exits 2.
     pub credentials_error: Option<String>,
+    /// `discover = "cluster" | "sentinel" | "replicas"`: verify every node too.
+    pub discover: Option<crate::discover::DiscoverOpts>,
 }
 
 /// One bundle to inspect.
@@ -596,10 +604,28 @@ fn resolve_target(
     if let (Some(k), Some(c)) = (client_key, &plan.client) {
         cache.clients.entry(k).or_insert_with(|| c.clone());
     }
+    let discover = crate::discover::options(
+        args.discover,
+        args.sentinel_master.as_deref(),
+        args.cluster_bus,
+        &plan,
+        args.name.is_some(),
+        args.sni.is_some(),
+    )
+    .map_err(|e| {
+        let flag = e.subject.split_whitespace().next().unwrap_or_default();
+        let key = flag.trim_start_matches("--").replace('-', "_");
+        ctx.err(
+            start,
+            "",
+            format!("target {id:?}: key `{key}`: {}", e.message),
+        )
+    })?;
     Ok(TargetSpec {
         id,
         plan,
         credentials_error,
+        discover,
     })
 }
 
@@ -713,6 +739,21 @@ pub(crate) fn target_args(
         }
         None => None,
     };
+    let discover = match spanned_enum(&t.discover, &d.discover) {
+        Some(s) => Some(match s.get_ref().as_str() {
+            "cluster" => DiscoverKind::Cluster,
+            "sentinel" => DiscoverKind::Sentinel,
+            "replicas" => DiscoverKind::Replicas,
+            other => {
+                return Err(ctx.err(
+                    s.span().start,
+                    "discover",
+                    format!("{other:?}: expected \"cluster\", \"sentinel\" or \"replicas\""),
+                ))
+            }
+        }),
+        None => None,
+    };
     let args = VerifyArgs {
         target: url.to_string(),
         cacert: cacert.clone(),
@@ -743,6 +784,9 @@ pub(crate) fn target_args(
         },
         allow_outdated: t.allow_outdated.or(d.allow_outdated).unwrap_or(false),
         strict: policy.strict,
+        discover,
+        sentinel_master: pick(&t.sentinel_master, &d.sentinel_master),
+        cluster_bus: t.cluster_bus.or(d.cluster_bus).unwrap_or(false),
     };
     Ok((args, env_password, credentials_error))
 }

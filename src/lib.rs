@@ -26,6 +26,8 @@
 //! - `step` (private): step ids and their report order.
 //! - `mtls`: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
 //! - `inventory`: audit inventories (TOML) resolved into plans.
+//! - `discover` (private): whole-deployment verification: every Cluster node, a Sentinel's
+//!   nodes, replicas, each verified at the address clients are sent to.
 //! - `exporter` (private): `tlsprobe exporter`, the Prometheus multi-target exporter (HTTP).
 //! - `audit` (private): a fleet of targets verified concurrently, judged against a policy.
 //! - `report` (private): renderers, one per format, all fed the same report values.
@@ -41,6 +43,7 @@ mod check;
 pub mod cli;
 mod clock;
 pub mod connect;
+mod discover;
 mod engine;
 mod error;
 pub mod evidence;

@@ -194,6 +194,7 @@ async fn probe(state: &State, req: &Request<Incoming>) -> Response<Body> {
         id: plan.target.display(),
         plan,
         credentials_error: None,
+        discover: None,
     };
     let run = crate::audit::verify_one(spec, &module.policy, None);
     let result = match budget {

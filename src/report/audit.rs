@@ -25,6 +25,8 @@ pub struct TargetResult {
     pub duration_seconds: f64,
     /// Whether the server refuses clients without a certificate, when that is known.
     pub client_auth_required: Option<bool>,
+    /// With `discover`: the deployment's steps and nodes (one row per node in the sinks).
+    pub topology: Option<crate::report::topology::Topology>,
 }
 
 /// One bundle's result.
@@ -110,6 +112,17 @@ pub trait Sink: Send {
 
 /// The sink for `format`, writing to `out`.
 pub fn sink(format: AuditFormat, out: Box<dyn Write + Send>, color: bool) -> Box<dyn Sink> {
+    let sink = row_sink(format, out, color);
+    match format {
+        // One row per discovered node, under its target.
+        AuditFormat::Human | AuditFormat::Junit | AuditFormat::Markdown => {
+            Box::new(crate::report::topology::PerNode(sink))
+        }
+        _ => sink,
+    }
+}
+
+fn row_sink(format: AuditFormat, out: Box<dyn Write + Send>, color: bool) -> Box<dyn Sink> {
     match format {
         AuditFormat::Human => Box::new(HumanSink {
             out,
@@ -150,6 +163,8 @@ pub(crate) struct TargetJson<'a> {
     #[serde(flatten)]
     report: &'a VerifyReport,
     policy_findings: &'a [PolicyFinding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topology: Option<&'a crate::report::topology::Topology>,
 }
 
 /// A target's JSON object; `versioned` (a JSON line) adds `schema_version`.
@@ -160,6 +175,7 @@ fn target_json(r: &TargetResult, versioned: bool) -> serde_json::Result<String> 
         id: &r.id,
         report: &report,
         policy_findings: &r.findings,
+        topology: r.topology.as_ref(),
     };
     if versioned {
         serde_json::to_string(&crate::report::schema::Versioned::new(&t))
@@ -295,9 +311,17 @@ pub(crate) fn failing_steps(r: &TargetResult) -> Vec<String> {
     v.extend(
         r.findings
             .iter()
-            .filter(|f| f.severity == Severity::Error)
+            .filter(|f| f.severity == Severity::Error && f.target == r.id)
             .map(|f| format!("policy:{}", f.rule)),
     );
+    if let Some(t) = &r.topology {
+        v.extend(
+            t.checks
+                .iter()
+                .filter(|c| c.status == Status::Fail)
+                .map(|c| c.check.to_string()),
+        );
+    }
     v
 }
 
@@ -730,6 +754,18 @@ impl Sink for PromSink {
 
     fn target(&mut self, r: &TargetResult) -> io::Result<()> {
         prometheus::add_probe(&mut self.exp, &[("target", r.id.clone())], r);
+        if let Some(t) = &r.topology {
+            // The deployment's own steps (cluster-health, discover) on the target.
+            prometheus::add_steps(&mut self.exp, &[("target", r.id.clone())], &t.checks);
+        }
+        // verify --discover in audit: each node's series with a `node` label.
+        for (node, row) in crate::report::topology::rows(r).iter().skip(1) {
+            let labels = [
+                ("target", r.id.clone()),
+                ("node", node.clone().unwrap_or_default()),
+            ];
+            prometheus::add_probe(&mut self.exp, &labels, row);
+        }
         Ok(())
     }
 

@@ -11,6 +11,7 @@ pub mod json;
 pub mod mtls;
 pub(crate) mod prometheus;
 pub(crate) mod schema;
+pub(crate) mod topology;
 
 use serde::Serialize;
 

@@ -211,6 +211,33 @@ fn bool_value(b: bool) -> f64 {
 
 /// Adds one probe's series. `base` is prepended to every series' labels (audit's
 /// `target`; empty for the exporter).
+/// `tlsprobe_step_success` and `tlsprobe_step_warning` for each step that ran.
+pub(crate) fn add_steps(
+    exp: &mut Exposition,
+    base: &[(&'static str, String)],
+    checks: &[crate::finding::Check],
+) {
+    for c in checks.iter().filter(|c| c.status != Status::Skip) {
+        let labels: Labels = base
+            .iter()
+            .cloned()
+            .chain([("step", c.check.to_string())])
+            .collect();
+        exp.add(
+            "tlsprobe_step_success",
+            "",
+            &labels,
+            bool_value(c.status != Status::Fail),
+        );
+        exp.add(
+            "tlsprobe_step_warning",
+            "",
+            &labels,
+            bool_value(c.status == Status::Warn),
+        );
+    }
+}
+
 pub(crate) fn add_probe(exp: &mut Exposition, base: &[(&'static str, String)], r: &TargetResult) {
     let with = |extra: &[(&'static str, String)]| -> Labels {
         base.iter().cloned().chain(extra.iter().cloned()).collect()
@@ -269,21 +296,7 @@ pub(crate) fn add_probe(exp: &mut Exposition, base: &[(&'static str, String)], r
             );
         }
     }
-    for c in rep.checks.iter().filter(|c| c.status != Status::Skip) {
-        let labels = with(&[("step", c.check.to_string())]);
-        exp.add(
-            "tlsprobe_step_success",
-            "",
-            &labels,
-            bool_value(c.status != Status::Fail),
-        );
-        exp.add(
-            "tlsprobe_step_warning",
-            "",
-            &labels,
-            bool_value(c.status == Status::Warn),
-        );
-    }
+    add_steps(exp, base, &rep.checks);
     if let Some(t) = rep.client_not_after {
         exp.add(
             "tlsprobe_client_cert_expiry_timestamp_seconds",

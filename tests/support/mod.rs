@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod faults;
 pub mod mysql;
 pub mod postgres;
