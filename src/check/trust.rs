@@ -163,7 +163,7 @@ fn chain_trust(
         );
     }
     let intermediates = &presented[1..];
-    let algs = webpki::ALL_VERIFICATION_ALGS;
+    let algs = crate::connect::algs::VERIFICATION_ALGS;
     let at = crate::pki::chain::unix_time;
     let verify = |t: UnixSeconds| {
         leaf.verify_for_usage(

@@ -24,9 +24,15 @@ pub struct TlsParams {
     pub client_key: Option<Arc<rustls::sign::CertifiedKey>>,
 }
 
-/// The one crypto provider tlsprobe uses (ring: no first-use RNG stall, see README).
+/// The one crypto provider tlsprobe uses (ring: no first-use RNG stall, see README), with
+/// ECDSA P-521 added for what ring lacks: handshake and certificate signatures, and
+/// client keys (see [`crate::connect::algs`]).
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::CryptoProvider {
+        signature_verification_algorithms: crate::connect::algs::SUPPORTED_ALGS,
+        key_provider: crate::connect::algs::key_provider(),
+        ..rustls::crypto::ring::default_provider()
+    })
 }
 
 fn config(params: &TlsParams, record: Record) -> Result<ClientConfig, rustls::Error> {

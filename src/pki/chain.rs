@@ -423,7 +423,7 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
     };
     let result = leaf_ee
         .verify_for_usage(
-            webpki::ALL_VERIFICATION_ALGS,
+            crate::connect::algs::VERIFICATION_ALGS,
             &input.trust_anchors,
             &inter_ders,
             unix_time(opts.now),
