@@ -102,8 +102,9 @@ pub struct ClientRuleArgs {
 
 #[derive(Debug, Args)]
 pub struct MtlsArgs {
-    /// What the server trusts: CA chain and/or client certificates (repeatable).
-    #[arg(long, value_name = "FILE", required = true)]
+    /// What the server trusts: CA chain and/or client certificates (repeatable) [default: the
+    /// authentication_ssl_client_certs of --config; one of the two is required].
+    #[arg(long, value_name = "FILE")]
     pub trusted: Vec<PathBuf>,
     /// The client's certificate chain, leaf first.
     #[arg(long, value_name = "FILE")]
@@ -238,6 +239,9 @@ pub struct VerifyArgs {
     /// Client private key (PEM) [default: the key in --cert].
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Passphrase of an encrypted PKCS#8 client key (first line of FILE).
+    #[arg(long, value_name = "FILE")]
+    pub key_pass_file: Option<PathBuf>,
     /// Server name to send in SNI [default: the host, when it is a DNS name].
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,

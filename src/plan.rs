@@ -138,7 +138,29 @@ impl ClientIdentity {
         key: Option<&Path>,
         provider: &CryptoProvider,
     ) -> Result<Self, InputError> {
-        let cert_file = read_cert_file(cert, "--cert")?;
+        Self::load_with_pass(cert, key, None, provider)
+    }
+
+    /// Like [`ClientIdentity::load`], decrypting an encrypted PKCS#8 key with `pass`
+    /// (`--key-pass-file`).
+    pub fn load_with_pass(
+        cert: &Path,
+        key: Option<&Path>,
+        pass: Option<&Secret>,
+        provider: &CryptoProvider,
+    ) -> Result<Self, InputError> {
+        use crate::pki::keyfile;
+        // The key may be in the --cert file: its encrypted-key errors are judged below.
+        let cert_file = pem::read_file(cert)
+            .map_err(|e| InputError::new(format!("--cert {}", e.subject), e.message))?;
+        if let Some((_, e)) = cert_file.errors.iter().enumerate().find(|(i, _)| {
+            key.is_some() || !cert_file.encrypted_keys.iter().any(|k| k.error_index == *i)
+        }) {
+            return Err(InputError::new(
+                format!("--cert {}", e.subject),
+                e.message.clone(),
+            ));
+        }
         if cert_file.certs.is_empty() {
             return Err(InputError::new(
                 format!("--cert {}", cert_file.path),
@@ -159,40 +181,33 @@ impl ClientIdentity {
             cert_file.certs.iter().map(|c| c.der.clone()).collect();
         let (key_der, key_name): (PrivateKeyDer<'static>, String) = match key {
             Some(kp) => {
-                let kf = pem::read_file(kp)
-                    .map_err(|e| InputError::new(format!("--key {}", e.subject), e.message))?;
-                if let Some(e) = kf.errors.first() {
-                    return Err(InputError::new(
-                        format!("--key {}", e.subject),
-                        e.message.clone(),
-                    ));
-                }
-                let k = kf.private_keys().next().ok_or_else(|| {
+                let kf = keyfile::read_key_file(kp)?;
+                let k = keyfile::first_key(&kf, "--key", pass)?.ok_or_else(|| {
                     InputError::new(format!("--key {}", kf.path), "holds no private key (expected a PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block)")
                 })?;
-                (k, kf.path.clone())
+                (k, format!("--key {}", kf.path))
             }
             None => {
-                let k = cert_file.private_keys().next().ok_or_else(|| {
+                let k = keyfile::first_key(&cert_file, "--cert", pass)?.ok_or_else(|| {
                     InputError::new(
                         format!("--cert {}", cert_file.path),
                         "holds no private key and no --key was given",
                     )
                 })?;
-                (k, cert_file.path.clone())
+                (k, format!("--cert {}", cert_file.path))
             }
         };
         let certified =
             CertifiedKey::from_der(chain.clone(), key_der, provider).map_err(|e| match e {
                 rustls::Error::InconsistentKeys(_) => InputError::new(
-                    format!("--key {key_name}"),
+                    key_name.clone(),
                     format!(
                         "does not match the certificate in {} (different public key)",
                         cert_file.path
                     ),
                 ),
                 other => InputError::new(
-                    format!("--key {key_name}"),
+                    key_name.clone(),
                     format!("unusable private key: {}", short_rustls_error(&other)),
                 ),
             })?;
@@ -273,8 +288,23 @@ pub fn verify_plan(
         None => Arc::new(TrustStore::from_files(&args.cacert)?),
     };
     let client = match (&args.cert, &args.key) {
-        (Some(c), k) => Some(ClientIdentity::load(c, k.as_deref(), &provider)?),
+        (Some(c), k) => {
+            let pass = args
+                .key_pass_file
+                .as_deref()
+                .map(crate::pki::keyfile::read_pass_file)
+                .transpose()?;
+            Some(ClientIdentity::load_with_pass(
+                c,
+                k.as_deref(),
+                pass.as_ref(),
+                &provider,
+            )?)
+        }
         (None, Some(_)) => return Err(InputError::new("--key", "given without --cert")),
+        (None, None) if args.key_pass_file.is_some() => {
+            return Err(InputError::new("--key-pass-file", "given without --cert"))
+        }
         (None, None) => None,
     };
     let expected_name = match &args.name {
@@ -297,19 +327,19 @@ pub fn verify_plan(
         },
     };
     let mut warnings = Vec::new();
+    // The key is in --cert when no --key is given: the warning names the file as given.
+    let key_file = match (&args.key, &args.cert) {
+        (Some(k), _) => Some(("--key", k.as_path())),
+        (None, Some(c)) => Some(("--cert", c.as_path())),
+        (None, None) => None,
+    };
     let secret_files = [
-        (
-            "--key",
-            args.key.as_deref().or(if args.key.is_none() {
-                args.cert.as_deref()
-            } else {
-                None
-            }),
-        ),
-        ("--pass-file", args.pass_file.as_deref()),
+        key_file.unzip(),
+        (Some("--pass-file"), args.pass_file.as_deref()),
+        (Some("--key-pass-file"), args.key_pass_file.as_deref()),
     ];
     for (flag, path) in secret_files {
-        if let Some(w) = path.and_then(|p| readable_by_others(flag, p)) {
+        if let Some(w) = path.and_then(|p| readable_by_others(flag.unwrap_or("--key"), p)) {
             warnings.push(w);
         }
     }

@@ -256,7 +256,9 @@ fn unbracketed_ipv6(url_text: &str, explicit_scheme: bool) -> Option<String> {
         if host.parse::<std::net::Ipv6Addr>().is_ok() && port.parse::<u16>().is_ok() {
             let mut hint = suggest(host, Some(port));
             if whole {
-                hint.push_str(&format!(" (or [{hostport}]:PORT if all of it is the address)"));
+                hint.push_str(&format!(
+                    " (or [{hostport}]:PORT if all of it is the address)"
+                ));
             }
             return Some(hint);
         }
@@ -348,7 +350,9 @@ mod tests {
         assert_eq!(redact("tls://h:1"), "tls://h:1");
         let e = parse("::1:6379").unwrap_err().to_string();
         assert!(e.contains("[::1]:6379"), "{e}");
-        let e = parse("postgres://u@fe80::1:5432/db").unwrap_err().to_string();
+        let e = parse("postgres://u@fe80::1:5432/db")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("postgres://[fe80::1]:5432"), "{e}");
         let e = parse("::1").unwrap_err().to_string();
         assert!(e.contains("[::1]"), "{e}");

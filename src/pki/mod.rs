@@ -3,4 +3,5 @@
 pub mod bundle;
 pub mod chain;
 pub mod describe;
+pub mod keyfile;
 pub mod pem;
