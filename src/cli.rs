@@ -131,7 +131,8 @@ pub enum Purpose {
 
 #[derive(Debug, Args)]
 pub struct ChainArgs {
-    /// Trust anchors (repeatable; every certificate of each file).
+    /// Trust anchors (repeatable): a file (every certificate), a directory (every certificate
+    /// file; an OpenSSL hashed dir works) or `system` (the OS store).
     #[arg(long, value_name = "FILE", required = true)]
     pub cacert: Vec<PathBuf>,
     /// Untrusted intermediates (repeatable; every certificate of each file).
@@ -230,7 +231,9 @@ pub struct VerifyArgs {
     /// postgres://, mysql://[user[:password]@]host[:port][/db] or tls://host:port.
     #[arg(value_name = "TARGET")]
     pub target: String,
-    /// Trust anchors (repeatable; every certificate of each file) [default: Mozilla roots].
+    /// Trust anchors (repeatable): a file (every certificate), a directory (every certificate
+    /// file; an OpenSSL hashed dir works) or `system` (the OS store; honours SSL_CERT_FILE and
+    /// SSL_CERT_DIR) [default: the Mozilla roots].
     #[arg(long, value_name = "FILE")]
     pub cacert: Vec<PathBuf>,
     /// Client certificate chain (leaf first); may also hold the key.

@@ -20,6 +20,7 @@
 //! - [`files`]: input files read with a size bound.
 //! - [`finding`]: findings, step results, exit codes.
 //! - [`report`]: renderers, one per format, all fed the same report value.
+//! - `truststore`: `--cacert` files, directories and `system`, loaded into a trust store.
 
 pub mod app;
 pub mod audit;
@@ -39,3 +40,4 @@ pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod target;
+mod truststore;

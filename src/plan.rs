@@ -9,7 +9,6 @@ use std::time::Duration;
 use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use webpki::anchor_from_trusted_cert;
 
 use crate::cli::{ExpectPlaintext, TlsVersion, VerifyArgs};
 use crate::clock::UnixSeconds;
@@ -41,6 +40,9 @@ pub struct TrustStore {
     /// Per file: how many certificates it holds (for the "not the first" warning).
     pub file_sizes: Vec<(String, usize)>,
     pub builtin: bool,
+    /// Which store this is, in words, for `chain-trust`: the Mozilla roots, the `--cacert`
+    /// files, a directory, or the system store.
+    pub store: String,
 }
 
 impl TrustStore {
@@ -63,50 +65,14 @@ impl TrustStore {
             sources,
             file_sizes: vec![("webpki-roots".into(), 0)],
             builtin: true,
+            store: "the Mozilla roots (webpki-roots, built in)".into(),
         }
     }
 
-    /// Every certificate of every file is an anchor.
+    /// Every certificate of every file is an anchor; a directory gives every certificate
+    /// file in it, and `system` the operating system's store (see [`crate::truststore`]).
     pub fn from_files(paths: &[PathBuf]) -> Result<Self, InputError> {
-        let mut store = TrustStore {
-            anchors: vec![],
-            sources: vec![],
-            file_sizes: vec![],
-            builtin: false,
-        };
-        for path in paths {
-            let file = read_cert_file(path, "--cacert")?;
-            if file.certs.is_empty() {
-                return Err(InputError::new(
-                    path.display().to_string(),
-                    "--cacert file holds no certificate",
-                ));
-            }
-            store.file_sizes.push((file.path.clone(), file.certs.len()));
-            for c in &file.certs {
-                let anchor = anchor_from_trusted_cert(&c.der).map_err(|e| {
-                    InputError::new(
-                        &file.path,
-                        format!(
-                            "PEM block {}: cannot be used as a trust anchor: {e}",
-                            c.block
-                        ),
-                    )
-                })?;
-                let info = crate::pki::describe::describe(c.index, &c.der, 0).map_err(|e| {
-                    InputError::new(&file.path, format!("PEM block {}: {e}", c.block))
-                })?;
-                store.anchors.push(anchor.to_owned());
-                store.sources.push(AnchorSource {
-                    file: file.path.clone(),
-                    index: c.index,
-                    subject: info.subject,
-                    der: Some(c.der.clone()),
-                    is_leaf: !info.is_ca && !info.raw.key_cert_sign,
-                });
-            }
-        }
-        Ok(store)
+        crate::truststore::from_paths(paths)
     }
 }
 

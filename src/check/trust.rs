@@ -247,6 +247,7 @@ fn chain_trust(
                     .unwrap_or_else(|| "a trusted root".into())
             );
             msg.push_str(&format!("\npath: {}", names.join(" <- ")));
+            msg.push_str(&format!("\ntrust store: {}", trust.store));
             if judged_at_other_time {
                 msg.push_str("\n(trust judged apart from dates: see expiry)");
             }
@@ -262,11 +263,10 @@ fn chain_trust(
                 .map(|c| c.subject.clone())
                 .collect::<Vec<_>>()
                 .join(" <- ");
-            let files: Vec<&str> = trust.file_sizes.iter().map(|(f, _)| f.as_str()).collect();
             let mut msg = match &e {
                 webpki::Error::UnknownIssuer => format!(
                     "server chain does not lead to any certificate in {}",
-                    files.join(", ")
+                    trust.store
                 ),
                 other => format!("server chain rejected: {}", webpki_reason(other)),
             };
