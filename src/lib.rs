@@ -20,6 +20,7 @@
 //! - [`files`]: input files read with a size bound.
 //! - [`finding`]: findings, step results, exit codes.
 //! - [`report`]: renderers, one per format, all fed the same report value.
+//! - `urlopts`: libpq and MySQL URL parameters (`?sslmode=...`) resolved into options.
 //! - `truststore`: `--cacert` files, directories and `system`, loaded into a trust store.
 
 pub mod app;
@@ -41,3 +42,4 @@ pub mod probe;
 pub mod report;
 pub mod target;
 mod truststore;
+mod urlopts;

@@ -248,12 +248,21 @@ pub fn verify_plan(
         }
     }
     let provider = provider();
+    // URL parameters (`?sslrootcert=...`) fill in what no flag gave.
+    let url_opts = crate::urlopts::resolve(&target)?;
+    let cacert: Vec<PathBuf> = if args.cacert.is_empty() {
+        url_opts.cacert.clone().into_iter().collect()
+    } else {
+        args.cacert.clone()
+    };
+    let cert = args.cert.clone().or_else(|| url_opts.cert.clone());
+    let key = args.key.clone().or_else(|| url_opts.key.clone());
     let trust = match trust_cache {
         Some(t) => t,
-        None if args.cacert.is_empty() => Arc::new(TrustStore::builtin()),
-        None => Arc::new(TrustStore::from_files(&args.cacert)?),
+        None if cacert.is_empty() => Arc::new(TrustStore::builtin()),
+        None => Arc::new(TrustStore::from_files(&cacert)?),
     };
-    let client = match (&args.cert, &args.key) {
+    let client = match (&cert, &key) {
         (Some(c), k) => {
             let pass = args
                 .key_pass_file
@@ -283,6 +292,7 @@ pub fn verify_plan(
         },
     };
     let sni = match &args.sni {
+        None if url_opts.no_sni => None,
         Some(s) => {
             server_name(s).map_err(|m| InputError::new("--sni", m))?;
             Some(s.clone())
@@ -292,9 +302,9 @@ pub fn verify_plan(
             Host::Ip(_) => None,
         },
     };
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = url_opts.warning.iter().cloned().collect();
     // The key is in --cert when no --key is given: the warning names the file as given.
-    let key_file = match (&args.key, &args.cert) {
+    let key_file = match (&key, &cert) {
         (Some(k), _) => Some(("--key", k.as_path())),
         (None, Some(c)) => Some(("--cert", c.as_path())),
         (None, None) => None,
@@ -332,7 +342,8 @@ pub fn verify_plan(
     } else {
         None
     };
-    if args.timeout.is_zero() {
+    let timeout = url_opts.timeout.unwrap_or(args.timeout);
+    if timeout.is_zero() {
         return Err(InputError::new("--timeout", "must be greater than zero"));
     }
     Ok(VerifyPlan {
@@ -344,7 +355,7 @@ pub fn verify_plan(
         user,
         password,
         tls_version: args.tls_version,
-        timeout: args.timeout,
+        timeout,
         at: args.at,
         warn_days: args.warn_days,
         expect_plaintext: args.expect_plaintext,

@@ -104,6 +104,9 @@ pub struct Target {
     pub db: Option<String>,
     /// The scheme was given (`rediss://...`) rather than implied by `host:port`.
     pub explicit_scheme: bool,
+    /// Query-string parameters of a `postgres://` or `mysql://` URL, decoded, in order
+    /// (judged by `urlopts`).
+    pub params: Vec<(String, String)>,
 }
 
 impl Target {
@@ -202,9 +205,18 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
             _ => Some(name),
         }
     };
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("query strings and fragments are not supported"));
+    if url.fragment().is_some() {
+        return Err(bad("fragments (#...) are not supported"));
     }
+    if url.query().is_some() && !scheme.is_sql() {
+        return Err(bad(
+            "query strings are only read for postgres:// and mysql:// URLs",
+        ));
+    }
+    let params = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     Ok(Target {
         scheme,
         host,
@@ -213,6 +225,7 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
         password,
         db,
         explicit_scheme: s.contains("://"),
+        params,
     })
 }
 
