@@ -157,3 +157,19 @@ fn rsa_pss_server_key_is_named_as_a_tlsprobe_limit() {
     assert!(msg.contains("not a server fault"), "{msg}");
     assert!(!msg.contains("alert"), "{msg}");
 }
+
+#[test]
+fn p521_server_over_tls12_passes_like_redis_cli() {
+    // TLS 1.2 needs the certificate's curve among the client's groups (RFC 8422 5.1.1).
+    let s = RedisServer::start(RedisOpts {
+        tls: Some(("p521-server-chain.pem", "p521-server.key")),
+        client_ca: Some("p521-root.pem"),
+        protocols: Some("TLSv1.2"),
+        ..RedisOpts::default()
+    });
+    assert_eq!(redis_cli_ping(s.port, "p521-root.pem", None), "PONG");
+    let cacert = testdata("p521-root.pem");
+    let (v, code, _) = verify_json(&["--cacert", &cacert, &s.url()]);
+    assert_eq!(code, 0, "{}", steps(&v));
+    assert_eq!(v["tls"]["version"], "TLS 1.2", "{:#}", v["tls"]);
+}

@@ -9,6 +9,8 @@
 //! - [`SUPPORTED_ALGS`]: what the handshake accepts (TLS 1.2/1.3 `CertificateVerify`), ring's
 //!   mapping with `ecdsa_secp521r1_sha512` added.
 //! - [`key_provider`]: ring's private-key loader, falling back to a P-521 signing key.
+//! - [`SECP521R1`]: the secp521r1 key-exchange group, offered last, which TLS 1.2 needs
+//!   for a server certificate with a P-521 key.
 //!
 //! The P-521 code is only reached when a P-521 key or signature is met, so verifying any
 //! other server costs nothing more than before. Certificates whose key is id-RSASSA-PSS are
@@ -18,9 +20,11 @@ use std::sync::Arc;
 
 use p521::ecdsa::signature::hazmat::PrehashVerifier;
 use p521::ecdsa::signature::Signer;
-use rustls::crypto::{KeyProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::{
+    ActiveKeyExchange, KeyProvider, SharedSecret, SupportedKxGroup, WebPkiSupportedAlgorithms,
+};
 use rustls::sign::{Signer as TlsSigner, SigningKey};
-use rustls::{SignatureAlgorithm, SignatureScheme};
+use rustls::{NamedGroup, SignatureAlgorithm, SignatureScheme};
 use rustls_pki_types::{
     alg_id, AlgorithmIdentifier, InvalidSignature, PrivateKeyDer, SignatureVerificationAlgorithm,
 };
@@ -289,6 +293,57 @@ impl TlsSigner for P521Signer {
 
     fn scheme(&self) -> SignatureScheme {
         SignatureScheme::ECDSA_NISTP521_SHA512
+    }
+}
+
+/// ECDHE over secp521r1, offered last (after ring's X25519, P-256 and P-384) so that it is
+/// never chosen unless a server needs it. In TLS 1.2 a client must list a server
+/// certificate's curve among its groups (RFC 8422 5.1.1): without it a server with a P-521
+/// certificate aborts the handshake.
+pub static SECP521R1: &dyn SupportedKxGroup = &Secp521r1;
+
+#[derive(Debug)]
+struct Secp521r1;
+
+impl SupportedKxGroup for Secp521r1 {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+        let secret =
+            p521::ecdh::EphemeralSecret::random(&mut p521::elliptic_curve::rand_core::OsRng);
+        let pub_key = p521::EncodedPoint::from(secret.public_key())
+            .as_bytes()
+            .to_vec();
+        Ok(Box::new(Secp521r1Exchange { secret, pub_key }))
+    }
+
+    fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
+        None
+    }
+
+    fn name(&self) -> NamedGroup {
+        NamedGroup::secp521r1
+    }
+}
+
+struct Secp521r1Exchange {
+    secret: p521::ecdh::EphemeralSecret,
+    pub_key: Vec<u8>,
+}
+
+impl ActiveKeyExchange for Secp521r1Exchange {
+    fn complete(self: Box<Self>, peer_pub_key: &[u8]) -> Result<SharedSecret, rustls::Error> {
+        // from_sec1_bytes checks that the point is on the curve (and not the identity).
+        let peer = p521::PublicKey::from_sec1_bytes(peer_pub_key)
+            .map_err(|_| rustls::PeerMisbehaved::InvalidKeyShare)?;
+        let shared = self.secret.diffie_hellman(&peer);
+        Ok(SharedSecret::from(&shared.raw_secret_bytes()[..]))
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        &self.pub_key
+    }
+
+    fn group(&self) -> NamedGroup {
+        NamedGroup::secp521r1
     }
 }
 

@@ -28,10 +28,14 @@ pub struct TlsParams {
 /// ECDSA P-521 added for what ring lacks: handshake and certificate signatures, and
 /// client keys (see [`crate::connect::algs`]).
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    let ring = rustls::crypto::ring::default_provider();
+    let mut kx_groups = ring.kx_groups.clone();
+    kx_groups.push(crate::connect::algs::SECP521R1);
     Arc::new(rustls::crypto::CryptoProvider {
         signature_verification_algorithms: crate::connect::algs::SUPPORTED_ALGS,
         key_provider: crate::connect::algs::key_provider(),
-        ..rustls::crypto::ring::default_provider()
+        kx_groups,
+        ..ring
     })
 }
 
