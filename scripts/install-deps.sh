@@ -10,6 +10,9 @@ command -v openssl >/dev/null 2>&1 || want+=(openssl)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || want+=(ca-certificates)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
 command -v mariadbd >/dev/null 2>&1 || want+=(mariadb-server)
+# Clients the URL-parameter tests compare against (tests/urlparams.rs).
+command -v psql >/dev/null 2>&1 || want+=(postgresql-client)
+command -v mariadb >/dev/null 2>&1 || want+=(mariadb-client)
 for extra in "$@"; do
   case "$extra" in
     hyperfine) command -v hyperfine >/dev/null 2>&1 || want+=(hyperfine) ;;
