@@ -407,7 +407,14 @@ fn resolve_target(
         .map(OneOrMany::into_vec)
         .unwrap_or_default()
         .iter()
-        .map(|p| ctx.path(p))
+        // `system` names the OS trust store, not a file beside the inventory.
+        .map(|p| {
+            if p == "system" {
+                PathBuf::from(p)
+            } else {
+                ctx.path(p)
+            }
+        })
         .collect();
 
     let spanned_enum = |v: &Option<Spanned<String>>, dv: &Option<Spanned<String>>| {

@@ -118,3 +118,32 @@ fn hashed_directory_is_a_trust_store() {
         r.stderr
     );
 }
+
+#[test]
+fn inventory_cacert_system_is_the_system_store() {
+    let s = server();
+    let dir = tempfile::tempdir().unwrap();
+    let inv = support::write_file(
+        dir.path(),
+        "inv.toml",
+        format!(
+            "[[target]]\nid = \"sys\"\nurl = \"{}\"\ncacert = \"system\"\n",
+            s.url()
+        ),
+    );
+    let o = support::tlsprobe()
+        .env("SSL_CERT_FILE", testdata("serving-root.pem"))
+        .env_remove("SSL_CERT_DIR")
+        .args(["audit", "-q", "--format", "json", &inv])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["targets"][0]["anchor"]["file"], "system", "{v:#}");
+}
