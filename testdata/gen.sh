@@ -308,6 +308,11 @@ mkcsr pss-server.key "/CN=localhost/O=tlsprobe tests"
 sign pss-server.pem intermediate.pem intermediate.key server_localhost $LONG_START $LONG_END
 cat pss-server.pem intermediate.pem > pss-server-chain.pem
 
+# A root CA whose own key is id-RSASSA-PSS, and a P-256 server leaf it signs (RSASSA-PSS).
+openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out pss-ca.key 2>/dev/null
+selfsign pss-ca.pem pss-ca.key "/CN=tlsprobe RSA-PSS Root CA/O=tlsprobe tests" root_ca $LONG_START $LONG_END
+leaf pss-ca-leaf ec "/CN=localhost/O=tlsprobe tests" server_localhost $LONG_START $LONG_END pss-ca.pem pss-ca.key
+
 # client.key encrypted: PKCS#8 PBES2 (AES-256-CBC, PBKDF2-HMAC-SHA256), PKCS#8 PBES2 with
 # scrypt, and the legacy OpenSSL form (Proc-Type: 4,ENCRYPTED). Passphrase in the .pass file.
 printf 'input fixture passphrase: p@ss:w/rd#1%%x\n' > client-encrypted.pass

@@ -173,3 +173,43 @@ fn p521_server_over_tls12_passes_like_redis_cli() {
     assert_eq!(code, 0, "{}", steps(&v));
     assert_eq!(v["tls"]["version"], "TLS 1.2", "{:#}", v["tls"]);
 }
+
+#[test]
+fn rsa_pss_ca_key_is_named_as_a_tlsprobe_limit() {
+    // openssl verify accepts the chain; rustls-webpki cannot check RSASSA-PSS by a PSS key.
+    let o = Command::new("openssl")
+        .args([
+            "verify",
+            "-CAfile",
+            &testdata("pss-ca.pem"),
+            &testdata("pss-ca-leaf.pem"),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = support::run_text(&[
+        "chain",
+        "--cacert",
+        &testdata("pss-ca.pem"),
+        &testdata("pss-ca-leaf.pem"),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("RSASSA-PSS"), "{}", r.stdout);
+    assert!(!r.stdout.contains("SHA-1, MD5"), "{}", r.stdout);
+    // The same chain served by redis-server: redis-cli says PONG, tlsprobe names the limit
+    // in chain-trust and never passes it.
+    let s = RedisServer::start(RedisOpts {
+        tls: Some(("pss-ca-leaf.pem", "pss-ca-leaf.key")),
+        ..RedisOpts::default()
+    });
+    assert_eq!(redis_cli_ping(s.port, "pss-ca.pem", None), "PONG");
+    let cacert = testdata("pss-ca.pem");
+    let (v, code, _) = verify_json(&["--cacert", &cacert, &s.url()]);
+    assert_eq!(code, 1, "{}", steps(&v));
+    assert_eq!(status(&v, "chain-trust"), "fail", "{}", steps(&v));
+    assert!(
+        support::message(&v, "chain-trust").contains("RSASSA-PSS"),
+        "{}",
+        steps(&v)
+    );
+}

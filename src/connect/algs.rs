@@ -201,6 +201,24 @@ pub fn rsa_pss_pss_schemes() -> [SignatureScheme; 3] {
 )]
 pub struct RsaPssKeyUnsupported;
 
+/// DER of the id-RSASSA-PSS object identifier (1.2.840.113549.1.1.10).
+const RSASSA_PSS_OID: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,
+];
+
+/// Whether a SubjectPublicKeyInfo algorithm (the DER contents of its AlgorithmIdentifier,
+/// as rustls-webpki reports it) is id-RSASSA-PSS.
+pub fn is_rsa_pss_key(public_key_alg: &[u8]) -> bool {
+    public_key_alg.starts_with(RSASSA_PSS_OID)
+}
+
+/// Why a chain with an id-RSASSA-PSS issuer key cannot be validated.
+pub const RSA_PSS_ISSUER: &str = "a CA in the chain has an RSASSA-PSS key (id-RSASSA-PSS, not rsaEncryption), whose signatures rustls-webpki cannot verify: a limit of tlsprobe, not proof of a bad chain (openssl verify accepts such chains)";
+
+/// Why an RSASSA-PSS signature whose parameters rustls-webpki does not know (an issuer key
+/// of type id-RSASSA-PSS, or a salt length other than the hash length) cannot be verified.
+pub const RSA_PSS_SIGNATURE: &str = "a certificate is signed with RSASSA-PSS parameters rustls-webpki does not support (an issuer key of type id-RSASSA-PSS, or a salt length other than the hash length): a limit of tlsprobe, not proof of a bad chain (openssl verify accepts such chains)";
+
 /// ring's key loader, then P-521 (PKCS#8 or SEC 1) for what ring cannot load.
 pub fn key_provider() -> &'static dyn KeyProvider {
     &WithP521
