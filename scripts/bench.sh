@@ -59,6 +59,23 @@ row "verify mTLS+AUTH+PING vs redis-cli PING" "$a" "$b" "redis-cli" "1.0x"
 "$bin" verify --cacert testdata/redis_ca.pem --cert testdata/client-chain.pem --key testdata/client.key "rediss://localhost:$port" >/dev/null \
   || { echo "error: the benchmarked verify did not pass" >&2; exit 1; }
 
+# P-521 everywhere (server key, P-521/SHA-512 chain, client key): RustCrypto p521 beside ring.
+p521_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/p521"
+redis-server --port 0 --tls-port "$p521_port" --bind 127.0.0.1 \
+  --tls-cert-file "$PWD/testdata/p521-server-chain.pem" --tls-key-file "$PWD/testdata/p521-server.key" \
+  --tls-ca-cert-file "$PWD/testdata/p521-root.pem" --tls-auth-clients yes --requirepass bench-password \
+  --save '' --appendonly no --dir "$work/p521" --logfile "$work/p521/redis.log" &
+p521_pid=$!
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$p521_port") 2>/dev/null && break; sleep 0.05; done
+p521_args=(--cacert testdata/p521-root.pem --cert testdata/p521-client-chain.pem --key testdata/p521-client.key)
+a=$(median_ms verify-p521 "$bin" verify "${p521_args[@]}" "rediss://localhost:$p521_port")
+b=$(median_ms rcli-p521 redis-cli --no-auth-warning --tls "${p521_args[@]}" -h localhost -p "$p521_port" PING)
+row "verify P-521 mTLS+AUTH+PING vs redis-cli" "$a" "$b" "redis-cli" "1.0x"
+"$bin" verify "${p521_args[@]}" "rediss://localhost:$p521_port" >/dev/null \
+  || { echo "error: the benchmarked P-521 verify did not pass" >&2; exit 1; }
+kill "$p521_pid" 2>/dev/null || true
+
 # ---------------------------------------------------------------------------
 # Whole deployment: `verify --discover cluster` of a 3+3 TLS Redis Cluster (every node
 # verified at its announced endpoint) vs a single-node verify of the seed, same run.

@@ -19,6 +19,9 @@ command -v promtool >/dev/null 2>&1 || want+=(prometheus)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want+=(fonts-dejavu-core)
 command -v man >/dev/null 2>&1 || want+=(man-db)
 command -v script >/dev/null 2>&1 || want+=(bsdutils)
+# Clients the URL-parameter tests compare against (tests/urlparams.rs).
+command -v psql >/dev/null 2>&1 || want+=(postgresql-client)
+command -v mariadb >/dev/null 2>&1 || want+=(mariadb-client)
 for extra in "$@"; do
   case "$extra" in
     hyperfine) command -v hyperfine >/dev/null 2>&1 || want+=(hyperfine) ;;

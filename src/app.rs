@@ -104,7 +104,7 @@ pub fn inspect_file(
             )),
         }
     }
-    let findings = bundle::analyse(
+    let mut findings = bundle::analyse(
         &mut certs,
         &ders,
         bundle::Options {
@@ -113,6 +113,9 @@ pub fn inspect_file(
             check_signatures,
         },
     );
+    if file.certs.is_empty() {
+        findings.push(no_certificates(file));
+    }
     let report = FileReport {
         path: file.path.clone(),
         certificates: certs,
@@ -127,6 +130,24 @@ pub fn inspect_file(
         findings,
     };
     (report, errors)
+}
+
+/// A file with no certificate at all, only other blocks (keys, requests): a mixed-up
+/// file, so a `warn` that `--fail-on warn` catches.
+fn no_certificates(file: &pem::PemFile) -> crate::finding::Finding {
+    let mut labels: Vec<&str> = file.others.iter().map(|b| b.label.as_str()).collect();
+    labels.dedup();
+    let what = if labels.is_empty() {
+        "nothing tlsprobe could read".to_string()
+    } else {
+        labels.join(", ")
+    };
+    crate::finding::Finding {
+        rule: "no-certificates",
+        severity: crate::finding::Severity::Warn,
+        cert: None,
+        message: format!("the file holds no certificate (only {what}): a key or other file where certificates were expected?"),
+    }
 }
 
 /// Describes certificates, on every core for large bundles (results in input order).

@@ -170,8 +170,9 @@ pub struct ClientRuleArgs {
 
 #[derive(Debug, Args)]
 pub struct MtlsArgs {
-    /// What the server trusts: CA chain and/or client certificates (repeatable).
-    #[arg(long, value_name = "FILE", required = true)]
+    /// What the server trusts: CA chain and/or client certificates (repeatable) [default: the
+    /// authentication_ssl_client_certs of --config; one of the two is required].
+    #[arg(long, value_name = "FILE")]
     pub trusted: Vec<PathBuf>,
     /// The client's certificate chain, leaf first.
     #[arg(long, value_name = "FILE")]
@@ -198,7 +199,8 @@ pub enum Purpose {
 
 #[derive(Debug, Args)]
 pub struct ChainArgs {
-    /// Trust anchors (repeatable; every certificate of each file).
+    /// Trust anchors (repeatable): a file (every certificate), a directory (every certificate
+    /// file; an OpenSSL hashed dir works) or `system` (the OS store).
     #[arg(long, value_name = "FILE", required = true)]
     pub cacert: Vec<PathBuf>,
     /// Untrusted intermediates (repeatable; every certificate of each file).
@@ -299,7 +301,9 @@ pub struct VerifyArgs {
     /// postgres://, mysql://[user[:password]@]host[:port][/db] or tls://host:port.
     #[arg(value_name = "TARGET")]
     pub target: String,
-    /// Trust anchors (repeatable; every certificate of each file) [default: Mozilla roots].
+    /// Trust anchors (repeatable): a file (every certificate), a directory (every certificate
+    /// file; an OpenSSL hashed dir works) or `system` (the OS store; honours SSL_CERT_FILE and
+    /// SSL_CERT_DIR) [default: the Mozilla roots].
     #[arg(long, value_name = "FILE")]
     pub cacert: Vec<PathBuf>,
     /// Client certificate chain (leaf first); may also hold the key.
@@ -308,6 +312,9 @@ pub struct VerifyArgs {
     /// Client private key (PEM) [default: the key in --cert].
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Passphrase of an encrypted PKCS#8 client key (first line of FILE).
+    #[arg(long, value_name = "FILE")]
+    pub key_pass_file: Option<PathBuf>,
     /// Server name to send in SNI [default: the host, when it is a DNS name].
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,

@@ -48,6 +48,7 @@ pub(crate) struct RawTarget {
     cacert: Option<OneOrMany>,
     cert: Option<String>,
     key: Option<String>,
+    key_pass_file: Option<String>,
     sni: Option<String>,
     server_name: Option<String>,
     protocol: Option<Spanned<String>>,
@@ -649,7 +650,14 @@ pub(crate) fn target_args(
         .map(OneOrMany::into_vec)
         .unwrap_or_default()
         .iter()
-        .map(|p| ctx.path(p))
+        // `system` names the OS trust store, not a file beside the inventory.
+        .map(|p| {
+            if p == "system" {
+                PathBuf::from(p)
+            } else {
+                ctx.path(p)
+            }
+        })
         .collect();
 
     let spanned_enum = |v: &Option<Spanned<String>>, dv: &Option<Spanned<String>>| {
@@ -759,6 +767,7 @@ pub(crate) fn target_args(
         cacert: cacert.clone(),
         cert: pick(&t.cert, &d.cert).map(|p| ctx.path(&p)),
         key: pick(&t.key, &d.key).map(|p| ctx.path(&p)),
+        key_pass_file: pick(&t.key_pass_file, &d.key_pass_file).map(|p| ctx.path(&p)),
         sni: pick(&t.sni, &d.sni),
         name: pick(&t.server_name, &d.server_name),
         user: pick(&t.user, &d.user),

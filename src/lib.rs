@@ -36,6 +36,8 @@
 //! - `wait_progress` (private): the `verify --wait` status line on a terminal.
 //! - `packaging` (private): `--version` with the TLS stack, shell completions, man pages.
 //! - `report::schema`: the JSON Schemas of every JSON output (`tlsprobe schema`).
+//! - `urlopts` (private): libpq and MySQL URL parameters (`?sslmode=...`) resolved into options.
+//! - `truststore` (private): `--cacert` files, directories and `system`, loaded into a trust store.
 
 pub mod app;
 mod audit;
@@ -59,4 +61,6 @@ pub mod probe;
 mod report;
 mod step;
 pub mod target;
+mod truststore;
+mod urlopts;
 pub(crate) mod wait_progress;

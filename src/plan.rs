@@ -9,7 +9,6 @@ use std::time::Duration;
 use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use webpki::anchor_from_trusted_cert;
 
 use crate::cli::{ExpectPlaintext, TlsVersion, VerifyArgs};
 use crate::clock::UnixSeconds;
@@ -40,50 +39,14 @@ impl TrustStore {
             sources,
             file_sizes: vec![("webpki-roots".into(), 0)],
             builtin: true,
+            store: "the Mozilla roots (webpki-roots, built in)".into(),
         }
     }
 
-    /// Every certificate of every file is an anchor.
+    /// Every certificate of every file is an anchor; a directory gives every certificate
+    /// file in it, and `system` the operating system's store (see [`crate::truststore`]).
     pub fn from_files(paths: &[PathBuf]) -> Result<Self, InputError> {
-        let mut store = TrustStore {
-            anchors: vec![],
-            sources: vec![],
-            file_sizes: vec![],
-            builtin: false,
-        };
-        for path in paths {
-            let file = read_cert_file(path, "--cacert")?;
-            if file.certs.is_empty() {
-                return Err(InputError::new(
-                    path.display().to_string(),
-                    "--cacert file holds no certificate",
-                ));
-            }
-            store.file_sizes.push((file.path.clone(), file.certs.len()));
-            for c in &file.certs {
-                let anchor = anchor_from_trusted_cert(&c.der).map_err(|e| {
-                    InputError::new(
-                        &file.path,
-                        format!(
-                            "PEM block {}: cannot be used as a trust anchor: {e}",
-                            c.block
-                        ),
-                    )
-                })?;
-                let info = crate::pki::describe::describe(c.index, &c.der, 0).map_err(|e| {
-                    InputError::new(&file.path, format!("PEM block {}: {e}", c.block))
-                })?;
-                store.anchors.push(anchor.to_owned());
-                store.sources.push(AnchorSource {
-                    file: file.path.clone(),
-                    index: c.index,
-                    subject: info.subject,
-                    der: Some(c.der.clone()),
-                    is_leaf: !info.is_ca && !info.raw.key_cert_sign,
-                });
-            }
-        }
-        Ok(store)
+        crate::truststore::from_paths(paths)
     }
 }
 
@@ -115,7 +78,29 @@ impl ClientIdentity {
         key: Option<&Path>,
         provider: &CryptoProvider,
     ) -> Result<Self, InputError> {
-        let cert_file = read_cert_file(cert, "--cert")?;
+        Self::load_with_pass(cert, key, None, provider)
+    }
+
+    /// Like [`ClientIdentity::load`], decrypting an encrypted PKCS#8 key with `pass`
+    /// (`--key-pass-file`).
+    pub fn load_with_pass(
+        cert: &Path,
+        key: Option<&Path>,
+        pass: Option<&Secret>,
+        provider: &CryptoProvider,
+    ) -> Result<Self, InputError> {
+        use crate::pki::keyfile;
+        // The key may be in the --cert file: its encrypted-key errors are judged below.
+        let cert_file = pem::read_file(cert)
+            .map_err(|e| InputError::new(format!("--cert {}", e.subject), e.message))?;
+        if let Some((_, e)) = cert_file.errors.iter().enumerate().find(|(i, _)| {
+            key.is_some() || !cert_file.encrypted_keys.iter().any(|k| k.error_index == *i)
+        }) {
+            return Err(InputError::new(
+                format!("--cert {}", e.subject),
+                e.message.clone(),
+            ));
+        }
         if cert_file.certs.is_empty() {
             return Err(InputError::new(
                 format!("--cert {}", cert_file.path),
@@ -136,40 +121,33 @@ impl ClientIdentity {
             cert_file.certs.iter().map(|c| c.der.clone()).collect();
         let (key_der, key_name): (PrivateKeyDer<'static>, String) = match key {
             Some(kp) => {
-                let kf = pem::read_file(kp)
-                    .map_err(|e| InputError::new(format!("--key {}", e.subject), e.message))?;
-                if let Some(e) = kf.errors.first() {
-                    return Err(InputError::new(
-                        format!("--key {}", e.subject),
-                        e.message.clone(),
-                    ));
-                }
-                let k = kf.private_keys().next().ok_or_else(|| {
+                let kf = keyfile::read_key_file(kp)?;
+                let k = keyfile::first_key(&kf, "--key", pass)?.ok_or_else(|| {
                     InputError::new(format!("--key {}", kf.path), "holds no private key (expected a PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block)")
                 })?;
-                (k, kf.path.clone())
+                (k, format!("--key {}", kf.path))
             }
             None => {
-                let k = cert_file.private_keys().next().ok_or_else(|| {
+                let k = keyfile::first_key(&cert_file, "--cert", pass)?.ok_or_else(|| {
                     InputError::new(
                         format!("--cert {}", cert_file.path),
                         "holds no private key and no --key was given",
                     )
                 })?;
-                (k, cert_file.path.clone())
+                (k, format!("--cert {}", cert_file.path))
             }
         };
         let certified =
             CertifiedKey::from_der(chain.clone(), key_der, provider).map_err(|e| match e {
                 rustls::Error::InconsistentKeys(_) => InputError::new(
-                    format!("--key {key_name}"),
+                    key_name.clone(),
                     format!(
                         "does not match the certificate in {} (different public key)",
                         cert_file.path
                     ),
                 ),
                 other => InputError::new(
-                    format!("--key {key_name}"),
+                    key_name.clone(),
                     format!("unusable private key: {}", short_rustls_error(&other)),
                 ),
             })?;
@@ -264,15 +242,39 @@ pub fn verify_plan_with(
         }
     }
     let provider = provider();
+    // URL parameters (`?sslrootcert=...`) fill in what no flag gave.
+    let url_opts = crate::urlopts::resolve(&target)?;
+    let cacert: Vec<PathBuf> = if args.cacert.is_empty() {
+        url_opts.cacert.clone().into_iter().collect()
+    } else {
+        args.cacert.clone()
+    };
+    let cert = args.cert.clone().or_else(|| url_opts.cert.clone());
+    let key = args.key.clone().or_else(|| url_opts.key.clone());
     let trust = match trust_cache {
         Some(t) => t,
-        None if args.cacert.is_empty() => Arc::new(TrustStore::builtin()),
-        None => Arc::new(TrustStore::from_files(&args.cacert)?),
+        None if cacert.is_empty() => Arc::new(TrustStore::builtin()),
+        None => Arc::new(TrustStore::from_files(&cacert)?),
     };
-    let client = match (&args.cert, &args.key) {
+    let client = match (&cert, &key) {
         (Some(_), _) if client_cache.is_some() => client_cache,
-        (Some(c), k) => Some(Arc::new(ClientIdentity::load(c, k.as_deref(), &provider)?)),
+        (Some(c), k) => {
+            let pass = args
+                .key_pass_file
+                .as_deref()
+                .map(crate::pki::keyfile::read_pass_file)
+                .transpose()?;
+            Some(Arc::new(ClientIdentity::load_with_pass(
+                c,
+                k.as_deref(),
+                pass.as_ref(),
+                &provider,
+            )?))
+        }
         (None, Some(_)) => return Err(InputError::new("--key", "given without --cert")),
+        (None, None) if args.key_pass_file.is_some() => {
+            return Err(InputError::new("--key-pass-file", "given without --cert"))
+        }
         (None, None) => None,
     };
     let expected_name = match &args.name {
@@ -285,6 +287,7 @@ pub fn verify_plan_with(
         },
     };
     let sni = match &args.sni {
+        None if url_opts.no_sni => None,
         Some(s) => {
             server_name(s).map_err(|m| InputError::new("--sni", m))?;
             Some(s.clone())
@@ -294,20 +297,20 @@ pub fn verify_plan_with(
             Host::Ip(_) => None,
         },
     };
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = url_opts.warning.iter().cloned().collect();
+    // The key is in --cert when no --key is given: the warning names the file as given.
+    let key_file = match (&key, &cert) {
+        (Some(k), _) => Some(("--key", k.as_path())),
+        (None, Some(c)) => Some(("--cert", c.as_path())),
+        (None, None) => None,
+    };
     let secret_files = [
-        (
-            "--key",
-            args.key.as_deref().or(if args.key.is_none() {
-                args.cert.as_deref()
-            } else {
-                None
-            }),
-        ),
-        ("--pass-file", args.pass_file.as_deref()),
+        key_file.unzip(),
+        (Some("--pass-file"), args.pass_file.as_deref()),
+        (Some("--key-pass-file"), args.key_pass_file.as_deref()),
     ];
     for (flag, path) in secret_files {
-        if let Some(w) = path.and_then(|p| readable_by_others(flag, p)) {
+        if let Some(w) = path.and_then(|p| readable_by_others(flag.unwrap_or("--key"), p)) {
             warnings.push(w);
         }
     }
@@ -356,7 +359,8 @@ pub fn verify_plan_with(
         None if !args.plaintext_ports.is_empty() => Some(ExpectPlaintext::Refused),
         None => None,
     };
-    if args.timeout.is_zero() {
+    let timeout = url_opts.timeout.unwrap_or(args.timeout);
+    if timeout.is_zero() {
         return Err(InputError::new("--timeout", "must be greater than zero"));
     }
     Ok(VerifyPlan {
@@ -368,7 +372,7 @@ pub fn verify_plan_with(
         user,
         password,
         tls_version: args.tls_version,
-        timeout: args.timeout,
+        timeout,
         at: args.at,
         warn_days: args.warn_days,
         expect_plaintext,

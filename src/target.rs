@@ -104,6 +104,9 @@ pub struct Target {
     pub db: Option<String>,
     /// The scheme was given (`rediss://...`) rather than implied by `host:port`.
     pub explicit_scheme: bool,
+    /// Query-string parameters of a `postgres://` or `mysql://` URL, decoded, in order
+    /// (judged by `urlopts`).
+    pub params: Vec<(String, String)>,
 }
 
 impl Target {
@@ -155,6 +158,10 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
         }
         None => (Scheme::Rediss, format!("rediss://{s}")),
     };
+    refuse_at_after_authority(&url_text).map_err(bad)?;
+    if let Some(hint) = unbracketed_ipv6(&url_text, s.contains("://")) {
+        return Err(bad(&hint));
+    }
     let url = url::Url::parse(&url_text).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
     let host = match url.host() {
         Some(url::Host::Domain(d)) if !d.is_empty() => {
@@ -198,9 +205,18 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
             _ => Some(name),
         }
     };
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("query strings and fragments are not supported"));
+    if url.fragment().is_some() {
+        return Err(bad("fragments (#...) are not supported"));
     }
+    if url.query().is_some() && !scheme.is_sql() {
+        return Err(bad(
+            "query strings are only read for postgres:// and mysql:// URLs",
+        ));
+    }
+    let params = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     Ok(Target {
         scheme,
         host,
@@ -209,26 +225,69 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
         password,
         db,
         explicit_scheme: s.contains("://"),
+        params,
     })
 }
 
-/// The input with any password in it replaced, for error messages: `user:***@host`,
-/// with or without a scheme.
+/// The input with any credentials in it replaced, for error messages: everything between
+/// `://` (or the start, without a scheme) and the last `@` becomes `***`. The last `@`,
+/// not the first after the authority: a password may hold `/`, `?`, `#`, `:` or `@`, and
+/// masking a little too much is harmless where masking too little prints a secret.
 pub fn redact(input: &str) -> String {
     let (scheme, rest) = match input.split_once("://") {
-        Some((scheme, rest)) => (format!("{scheme}://"), rest),
-        None => (String::new(), input),
+        Some((scheme, rest)) => (&input[..scheme.len() + 3], rest),
+        None => ("", input),
     };
-    // The authority ends at the first '/', '?' or '#'; userinfo is before its last '@'.
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    if let Some(at) = authority.rfind('@') {
-        let userinfo = &authority[..at];
-        if let Some((user, _)) = userinfo.split_once(':') {
-            return format!("{scheme}{user}:***{}", &rest[at..]);
+    match rest.rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => input.to_string(),
+    }
+}
+
+/// `::1:6379` (or `rediss://::1:6379`): an IPv6 address without brackets, with the
+/// bracketed form to use instead.
+fn unbracketed_ipv6(url_text: &str, explicit_scheme: bool) -> Option<String> {
+    let (scheme, rest) = url_text.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if hostport.starts_with('[') || hostport.matches(':').count() < 2 {
+        return None;
+    }
+    let suggest = |host: &str, port: Option<&str>| {
+        let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+        let shown = if explicit_scheme {
+            format!("{scheme}://[{host}]{port}")
+        } else {
+            format!("[{host}]{port}")
+        };
+        format!("an IPv6 address needs brackets: {shown}")
+    };
+    let whole = hostport.parse::<std::net::Ipv6Addr>().is_ok();
+    // `::1:6379` is also one address; the port reading is what people mean.
+    if let Some((host, port)) = hostport.rsplit_once(':') {
+        if host.parse::<std::net::Ipv6Addr>().is_ok() && port.parse::<u16>().is_ok() {
+            let mut hint = suggest(host, Some(port));
+            if whole {
+                hint.push_str(&format!(
+                    " (or [{hostport}]:PORT if all of it is the address)"
+                ));
+            }
+            return Some(hint);
         }
     }
-    input.to_string()
+    whole.then(|| suggest(hostport, Some("PORT")))
+}
+
+/// Refuses an `@` after the authority: `rediss://u:pa/ss@host` would otherwise parse as
+/// host `u` with the rest of the password in the path, and be shown.
+fn refuse_at_after_authority(url_text: &str) -> Result<(), &'static str> {
+    let rest = url_text.split_once("://").map_or(url_text, |(_, r)| r);
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if rest[authority_end..].contains('@') {
+        return Err("an '@' after the host: percent-encode '/', '?', '#' and '@' in a user name or password (%2F, %3F, %23, %40)");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -295,6 +354,29 @@ mod tests {
             let e = parse(leaky).unwrap_err();
             assert!(!e.to_string().contains("hunter2"), "{e}");
         }
-        assert_eq!(redact("a:b@c:1/d@e"), "a:***@c:1/d@e");
+        assert_eq!(redact("a:b@c:1/d@e"), "***@e");
+        assert_eq!(
+            redact("rediss://:Sup3r/Secr3t@host:1"),
+            "rediss://***@host:1"
+        );
+        assert_eq!(redact("mysql://u:p@ss:w/rd#1%x@h:1"), "mysql://***@h:1");
+        assert_eq!(redact("tls://h:1"), "tls://h:1");
+        let e = parse("::1:6379").unwrap_err().to_string();
+        assert!(e.contains("[::1]:6379"), "{e}");
+        let e = parse("postgres://u@fe80::1:5432/db")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("postgres://[fe80::1]:5432"), "{e}");
+        let e = parse("::1").unwrap_err().to_string();
+        assert!(e.contains("[::1]"), "{e}");
+        for leaky in [
+            "rediss://:Sup3r/Secr3t@host:1",
+            "postgres://u:1/Secr3t@h:1",
+            "mysql://u:p@ss:w/rd#1%x@h:1",
+            "rediss://u:a?Secr3t@h:1",
+        ] {
+            let e = parse(leaky).unwrap_err().to_string();
+            assert!(!e.contains("Secr3t") && !e.contains("w/rd"), "{e}");
+        }
     }
 }

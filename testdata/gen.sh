@@ -166,6 +166,9 @@ leaf() {
     sign "$name.pem" "$icert" "$ikey" "$ext" "$start" "$end" "$md"
 }
 
+# `gen.sh --input-only` regenerates only the "input fixtures" section at the end.
+if [ "${1:-}" != "--input-only" ]; then
+
 # --- unrelated "cloud" roots (as in a Redis Cloud CA bundle) -------------
 genkey_ec extra-root-1.key
 selfsign extra-root-1.pem extra-root-1.key "/CN=Example Fixed Plan Root CA/O=Example Cloud" \
@@ -265,3 +268,72 @@ cat intermediate.pem serving-root.pem > ca-intermediate-then-root.pem
 
 strict/gen.sh   # the --strict fixtures, issued by intermediate.pem (strict/README.md)
 echo "fixtures regenerated in $(pwd)"
+fi
+
+# =============================================================================
+# Input fixtures (issue 11): P-521 PKI, an RSA-PSS key, encrypted client keys.
+# Regenerate only these with `testdata/gen.sh --input-only` (the files above keep
+# their bytes; the encrypted keys are made from client.key, which is read, not changed).
+# =============================================================================
+cat >> "$TMP/ext.cnf" <<'CNF'
+
+[ p521_server ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+CNF
+genkey_p521() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out "$1" 2>/dev/null; }
+
+# A P-521 root and intermediate; every signature below them is ECDSA with SHA-512.
+genkey_p521 p521-root.key
+mkcsr p521-root.key "/CN=tlsprobe P-521 Root CA/O=tlsprobe tests"
+openssl ca -batch -config "$TMP/ca.cnf" -selfsign -in "$TMP/req.csr" -out p521-root.pem \
+    -keyfile p521-root.key -rand_serial -notext -preserveDN -md sha512 \
+    -startdate $LONG_START -enddate $LONG_END \
+    -extfile "$TMP/ext.cnf" -extensions root_ca 2>"$TMP/ca.log" || { cat "$TMP/ca.log" >&2; exit 1; }
+genkey_p521 p521-intermediate.key
+mkcsr p521-intermediate.key "/CN=tlsprobe P-521 Intermediate CA/O=tlsprobe tests"
+sign p521-intermediate.pem p521-root.pem p521-root.key intermediate_ca $LONG_START $LONG_END sha512
+P=(p521-intermediate.pem p521-intermediate.key)
+
+# Server and client leaves with P-521 keys (handshake signatures are ECDSA P-521/SHA-512).
+genkey_p521 p521-server.key
+mkcsr p521-server.key "/CN=localhost/O=tlsprobe tests"
+sign p521-server.pem "${P[@]}" p521_server $LONG_START $LONG_END sha512
+cat p521-server.pem p521-intermediate.pem > p521-server-chain.pem
+genkey_p521 p521-client.key
+mkcsr p521-client.key "/CN=redis_user/O=Acme/OU=Ops/OU=Dev"
+sign p521-client.pem "${P[@]}" client $LONG_START $LONG_END sha512
+cat p521-client.pem p521-intermediate.pem > p521-client-chain.pem
+# A P-256 server leaf under the P-521 intermediate: only the chain signatures are P-521.
+leaf p521-signed-server ec "/CN=localhost/O=tlsprobe tests" server_localhost $LONG_START $LONG_END \
+    "${P[@]}" sha512
+cat p521-signed-server.pem p521-intermediate.pem > p521-signed-server-chain.pem
+
+# A server leaf whose key is id-RSASSA-PSS (not rsaEncryption), issued by intermediate.pem.
+openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out pss-server.key 2>/dev/null
+mkcsr pss-server.key "/CN=localhost/O=tlsprobe tests"
+sign pss-server.pem intermediate.pem intermediate.key server_localhost $LONG_START $LONG_END
+cat pss-server.pem intermediate.pem > pss-server-chain.pem
+
+# A root CA whose own key is id-RSASSA-PSS, and a P-256 server leaf it signs (RSASSA-PSS).
+openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out pss-ca.key 2>/dev/null
+selfsign pss-ca.pem pss-ca.key "/CN=tlsprobe RSA-PSS Root CA/O=tlsprobe tests" root_ca $LONG_START $LONG_END
+leaf pss-ca-leaf ec "/CN=localhost/O=tlsprobe tests" server_localhost $LONG_START $LONG_END pss-ca.pem pss-ca.key
+
+# client.key encrypted: PKCS#8 PBES2 (AES-256-CBC, PBKDF2-HMAC-SHA256), PKCS#8 PBES2 with
+# scrypt, and the legacy OpenSSL form (Proc-Type: 4,ENCRYPTED). Passphrase in the .pass file.
+printf 'input fixture passphrase: p@ss:w/rd#1%%x\n' > client-encrypted.pass
+chmod 600 client-encrypted.pass
+openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -in client.key \
+    -passout file:client-encrypted.pass -out client-encrypted.key
+openssl pkcs8 -topk8 -scrypt -in client.key \
+    -passout file:client-encrypted.pass -out client-encrypted-scrypt.key
+openssl ec -in client.key -aes256 -passout file:client-encrypted.pass \
+    -out client-legacy-encrypted.key 2>/dev/null
+chmod 600 client-encrypted.key client-encrypted-scrypt.key client-legacy-encrypted.key
+
+echo "input fixtures regenerated in $(pwd)"

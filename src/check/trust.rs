@@ -204,7 +204,7 @@ fn chain_trust(
         );
     }
     let intermediates = &presented[1..];
-    let algs = webpki::ALL_VERIFICATION_ALGS;
+    let algs = crate::connect::algs::VERIFICATION_ALGS;
     let at = crate::pki::chain::unix_time;
     let verify = |t: UnixSeconds| {
         leaf.verify_for_usage(
@@ -301,6 +301,7 @@ fn chain_trust(
                     .unwrap_or_else(|| "a trusted root".into())
             );
             msg.push_str(&format!("\npath: {}", names.join(" <- ")));
+            msg.push_str(&format!("\ntrust store: {}", trust.store));
             if judged_at_other_time {
                 msg.push_str("\n(trust judged apart from dates: see expiry)");
             }
@@ -317,11 +318,10 @@ fn chain_trust(
                 .map(|c| c.subject.clone())
                 .collect::<Vec<_>>()
                 .join(" <- ");
-            let files: Vec<&str> = trust.file_sizes.iter().map(|(f, _)| f.as_str()).collect();
             let mut msg = match &e {
                 webpki::Error::UnknownIssuer => format!(
                     "server chain does not lead to any certificate in {}",
-                    files.join(", ")
+                    trust.store
                 ),
                 other => format!("server chain rejected: {}", webpki_reason(other)),
             };

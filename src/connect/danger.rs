@@ -62,6 +62,7 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        refuse_rsa_pss_key(dss)?;
         verify_tls12_signature(message, cert, dss, &self.algs)
     }
 
@@ -71,12 +72,30 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        refuse_rsa_pss_key(dss)?;
         verify_tls13_signature(message, cert, dss, &self.algs)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
+        let mut schemes = self.algs.supported_schemes();
+        // Offered only to be refused by name (see `refuse_rsa_pss_key`): without them a
+        // server whose key is id-RSASSA-PSS aborts with handshake_failure, which reads as
+        // the server's fault.
+        schemes.extend(crate::connect::algs::rsa_pss_pss_schemes());
+        schemes
     }
+}
+
+/// A signature by an id-RSASSA-PSS key: tlsprobe cannot verify it and says so by name.
+fn refuse_rsa_pss_key(dss: &DigitallySignedStruct) -> Result<(), rustls::Error> {
+    if crate::connect::algs::rsa_pss_pss_schemes().contains(&dss.scheme) {
+        return Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::Other(rustls::OtherError(Arc::new(
+                crate::connect::algs::RsaPssKeyUnsupported,
+            ))),
+        ));
+    }
+    Ok(())
 }
 
 /// Records whether the server asked for a client certificate, and answers with ours.

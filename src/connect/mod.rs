@@ -1,5 +1,6 @@
 //! Connecting: name resolution, TCP, and TLS with a verifier that records.
 
+pub mod algs;
 mod danger;
 pub mod tcp;
 pub mod tls;
@@ -34,6 +35,11 @@ pub fn classify_rustls(e: &rustls::Error) -> IoFailure {
         ) => IoFailure::Other(format!(
             "the server's handshake message is larger than the 64 KiB a TLS client accepts ({m:?}): a certificate chain that is too large?"
         )),
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o))
+            if o.0.is::<algs::RsaPssKeyUnsupported>() =>
+        {
+            IoFailure::Other(o.0.to_string())
+        }
         rustls::Error::InvalidMessage(m) => IoFailure::NotTls(format!("{m:?}")),
         rustls::Error::PeerIncompatible(p) => {
             IoFailure::Other(format!("no common TLS parameters with the server ({p:?})"))

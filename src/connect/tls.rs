@@ -24,9 +24,19 @@ pub struct TlsParams {
     pub client_key: Option<Arc<rustls::sign::CertifiedKey>>,
 }
 
-/// The one crypto provider tlsprobe uses (ring: no first-use RNG stall, see README).
+/// The one crypto provider tlsprobe uses (ring: no first-use RNG stall, see README), with
+/// ECDSA P-521 added for what ring lacks: handshake and certificate signatures, and
+/// client keys (see [`crate::connect::algs`]).
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    let ring = rustls::crypto::ring::default_provider();
+    let mut kx_groups = ring.kx_groups.clone();
+    kx_groups.push(crate::connect::algs::SECP521R1);
+    Arc::new(rustls::crypto::CryptoProvider {
+        signature_verification_algorithms: crate::connect::algs::SUPPORTED_ALGS,
+        key_provider: crate::connect::algs::key_provider(),
+        kx_groups,
+        ..ring
+    })
 }
 
 fn config(params: &TlsParams, record: Record) -> Result<ClientConfig, rustls::Error> {

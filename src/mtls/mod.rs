@@ -366,6 +366,19 @@ pub fn load_client_chain(
 /// Builds the `mtls` report: reads every input, then judges.
 pub fn report(args: &MtlsArgs, now: UnixSeconds) -> Result<MtlsReport, InputError> {
     let policy = policy_from_rules(&args.rules, args.allow_outdated)?;
+    // Without --trusted, the certificates of authentication_ssl_client_certs are the list.
+    if args.trusted.is_empty() && policy.config_certs.is_empty() {
+        return Err(match &policy.config {
+            Some(c) => InputError::new(
+                "--trusted",
+                format!("required: --config {} holds no authentication_ssl_client_certs", c.file),
+            ),
+            None => InputError::new(
+                "--trusted",
+                "required (or a --config whose authentication_ssl_client_certs lists the trusted certificates)",
+            ),
+        });
+    }
     let mut trusted = load_trusted(&args.trusted)?;
     trusted.extend(policy.config_certs.iter().cloned());
     let chain = load_client_chain(&args.cert)?;

@@ -83,7 +83,33 @@ pub fn signed_by(child: &[u8], issuer: &[u8]) -> bool {
     ) else {
         return false;
     };
-    c.verify_signature(Some(p.public_key())).is_ok()
+    c.verify_signature(Some(p.public_key())).is_ok() || p521_signed_by(&c, &p)
+}
+
+/// ECDSA P-521 signatures, which x509-parser (ring) cannot check: verified with the same
+/// algorithms as the handshake and chain validation (`connect::algs`).
+fn p521_signed_by(
+    c: &x509_parser::certificate::X509Certificate<'_>,
+    p: &x509_parser::certificate::X509Certificate<'_>,
+) -> bool {
+    let spki = p.public_key();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|a| a.as_oid().ok())
+        .map(|o| o.to_id_string());
+    if spki.algorithm.algorithm.to_id_string() != "1.2.840.10045.2.1"
+        || curve.as_deref() != Some("1.3.132.0.35")
+    {
+        return false;
+    }
+    crate::connect::algs::verify_p521(
+        &c.signature_algorithm.algorithm.to_id_string(),
+        &spki.subject_public_key.data,
+        c.tbs_certificate.as_ref(),
+        &c.signature_value.data,
+    )
 }
 
 fn self_signature_ok(der: &[u8]) -> bool {

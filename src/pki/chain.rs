@@ -62,6 +62,16 @@ pub fn webpki_reason(e: &webpki::Error) -> String {
     use webpki::Error as E;
     match e {
         E::UnknownIssuer => "issuer unknown".into(),
+        E::UnsupportedSignatureAlgorithmForPublicKeyContext(c)
+            if crate::connect::algs::is_rsa_pss_key(&c.public_key_algorithm_id) =>
+        {
+            crate::connect::algs::RSA_PSS_ISSUER.into()
+        }
+        E::UnsupportedSignatureAlgorithmContext(c)
+            if crate::connect::algs::is_rsa_pss_key(&c.signature_algorithm_id) =>
+        {
+            crate::connect::algs::RSA_PSS_SIGNATURE.into()
+        }
         E::UnsupportedSignatureAlgorithmContext(_)
         | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
             "a certificate uses a signature algorithm rustls-webpki does not accept (SHA-1, MD5, or an RSA key under 2048 bits?)".into()
@@ -427,7 +437,7 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
     };
     let result = leaf_ee
         .verify_for_usage(
-            webpki::ALL_VERIFICATION_ALGS,
+            crate::connect::algs::VERIFICATION_ALGS,
             &input.trust_anchors,
             &inter_ders,
             unix_time(opts.now),

@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod chain;
 pub mod describe;
+pub mod keyfile;
 pub mod pem;
 pub mod strict;
 pub mod trust;

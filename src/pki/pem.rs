@@ -55,7 +55,35 @@ pub struct PemFile {
     pub others: Vec<OtherBlock>,
     /// One error per block that could not be read, in file order.
     pub errors: Vec<InputError>,
+    /// The encrypted private keys (each also has its entry in `errors`, for the readers
+    /// that do not decrypt).
+    pub encrypted_keys: Vec<EncryptedKey>,
 }
+
+/// An encrypted private key block.
+#[derive(Clone)]
+pub struct EncryptedKey {
+    /// 1-based PEM block number.
+    pub block: usize,
+    /// Index of this block's entry in [`PemFile::errors`].
+    pub error_index: usize,
+    /// The `EncryptedPrivateKeyInfo` DER of a PKCS#8 key; `None` for a legacy OpenSSL key
+    /// (`Proc-Type: 4,ENCRYPTED`), which tlsprobe does not decrypt.
+    pub der: Option<Vec<u8>>,
+}
+
+/// Never shows the block's bytes.
+impl std::fmt::Debug for EncryptedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptedKey")
+            .field("block", &self.block)
+            .field("legacy", &self.der.is_none())
+            .finish()
+    }
+}
+
+/// What a legacy encrypted key is, and how to make it one tlsprobe reads.
+pub const LEGACY_ENCRYPTED_KEY: &str = "encrypted private key in the legacy OpenSSL form (Proc-Type: 4,ENCRYPTED), which tlsprobe does not decrypt: convert it with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in FILE -out key.p8` and give key.p8 with --key-pass-file";
 
 impl PemFile {
     /// The private keys found in the file, in file order.
@@ -105,9 +133,29 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
             )));
             continue;
         }
-        if label == "ENCRYPTED PRIVATE KEY" || span.encrypted_legacy {
+        if span.encrypted_legacy {
+            file.encrypted_keys.push(EncryptedKey {
+                block,
+                error_index: file.errors.len(),
+                der: None,
+            });
+            file.errors.push(err(LEGACY_ENCRYPTED_KEY.into()));
+            continue;
+        }
+        if label == "ENCRYPTED PRIVATE KEY" {
+            // rustls-pki-types skips labels it has no kind for: decode with `der`'s PEM.
+            let der = pkcs8::der::pem::decode_vec(span.text)
+                .ok()
+                .map(|(_, der)| der);
+            if let Some(der) = der {
+                file.encrypted_keys.push(EncryptedKey {
+                    block,
+                    error_index: file.errors.len(),
+                    der: Some(der),
+                });
+            }
             file.errors.push(err(
-                "encrypted private key: tlsprobe does not decrypt keys; decrypt it with `openssl pkey -in FILE -out key.pem`".into(),
+                "encrypted private key (PKCS#8): give its passphrase with --key-pass-file FILE, or decrypt it with `openssl pkey -in FILE -out key.pem`".into(),
             ));
             continue;
         }

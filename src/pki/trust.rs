@@ -25,4 +25,7 @@ pub struct TrustStore {
     /// Per file: how many certificates it holds (for the "not the first" warning).
     pub file_sizes: Vec<(String, usize)>,
     pub builtin: bool,
+    /// Which store this is, in words, for `chain-trust`: the Mozilla roots, the `--cacert`
+    /// files, a directory, or the system store.
+    pub store: String,
 }
