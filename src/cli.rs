@@ -70,6 +70,12 @@ pub struct AuditArgs {
     /// Evaluation time: RFC 3339 or Unix seconds [default: now].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<UnixSeconds>,
+    /// A previous `audit --format json` output: report what changed per target id (step baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// A change since --baseline fails the target instead of warning.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_change: bool,
 }
 
 /// `--validation`: how the server validates a client certificate's subject.
@@ -225,12 +231,13 @@ pub enum Protocol {
 }
 
 /// Not `Debug`: `target` may hold a password.
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct VerifyArgs {
     /// host:port, rediss://[user[:password]@]host[:port][/db], redis://... (plaintext),
-    /// postgres://, mysql://[user[:password]@]host[:port][/db] or tls://host:port.
-    #[arg(value_name = "TARGET")]
-    pub target: String,
+    /// postgres://, mysql://[user[:password]@]host[:port][/db] or tls://host:port
+    /// [default with --expect: the endpoint the object names].
+    #[arg(value_name = "TARGET", required_unless_present = "expect")]
+    pub target: Option<String>,
     /// Trust anchors (repeatable; every certificate of each file) [default: Mozilla roots].
     #[arg(long, value_name = "FILE")]
     pub cacert: Vec<PathBuf>,
@@ -288,4 +295,43 @@ pub struct VerifyArgs {
     /// The server accepts expired client certificates (mtls_allow_outdated_certs): client-policy warns instead of failing.
     #[arg(long)]
     pub allow_outdated: bool,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+// --- Post-change verification (--expect, --resolve, --baseline) ---
+
+/// `--expect-format`: which provider's object `--expect` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExpectFormat {
+    /// Upstash Database object (`POST /redis/enable-tls/{id}`, `GET /redis/database/{id}`).
+    Upstash,
+    /// Redis Enterprise BDB object (`GET /v1/bdbs/<uid>`).
+    RedisEnterprise,
+    /// Huawei DCS SSL body (`PUT .../instances/{id}/ssl {"enabled": bool}`).
+    Dcs,
+    /// Huawei RDS SSL body (`PUT .../instances/{id}/ssl {"ssl_option": bool}`).
+    Rds,
+    /// tlsprobe's own expectation file (JSON or TOML).
+    Tlsprobe,
+}
+
+/// Flags that compare the live endpoint with a description of it or with an earlier run.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChangeArgs {
+    /// What the provider says the endpoint now is: its API object as JSON (`-`: stdin).
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// The kind of object --expect holds [default: detected from its fields].
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "expect")]
+    pub expect_format: Option<ExpectFormat>,
+    /// Connect to ADDR for HOST:PORT while the name checked and the SNI stay HOST (curl's --resolve; repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// A previous `--format json` output of the same command: report what changed since (step baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// A change since --baseline fails the run instead of warning.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_change: bool,
 }

@@ -129,16 +129,24 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
 
     // resolve
     let t = StdInstant::now();
-    let addrs = match tcp::resolve(
+    let addrs = match tcp::resolve_planned(
         &plan.target.host,
         plan.target.port,
+        plan.resolve.as_ref(),
         Instant::now() + plan.timeout,
     )
     .await
     {
-        Ok(a) => {
-            let shown: Vec<String> = a.iter().map(|s| s.ip().to_string()).collect();
-            steps.push(Check::new("resolve", Status::Pass, shown.join(", ")).with_ms(ms_since(t)));
+        Ok((a, overridden)) => {
+            let mut shown = a
+                .iter()
+                .map(|s| s.ip().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Some(why) = overridden {
+                shown = format!("{shown} ({why})");
+            }
+            steps.push(Check::new("resolve", Status::Pass, shown).with_ms(ms_since(t)));
             a
         }
         Err(e) => {

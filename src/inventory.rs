@@ -51,6 +51,8 @@ struct RawTarget {
     timeout: Option<Spanned<String>>,
     expect_plaintext: Option<Spanned<String>>,
     plaintext_ports: Option<Vec<u16>>,
+    /// `--resolve`: HOST:PORT:ADDR entries.
+    resolve: Option<OneOrMany>,
     allow_outdated: Option<bool>,
     tls_version: Option<Spanned<String>>,
     user: Option<String>,
@@ -503,7 +505,7 @@ fn resolve_target(
         None => None,
     };
     let args = VerifyArgs {
-        target: url.get_ref().clone(),
+        target: Some(url.get_ref().clone()),
         cacert: cacert.clone(),
         cert: pick(&t.cert, &d.cert).map(|p| ctx.path(&p)),
         key: pick(&t.key, &d.key).map(|p| ctx.path(&p)),
@@ -531,6 +533,14 @@ fn resolve_target(
             config: None,
         },
         allow_outdated: t.allow_outdated.or(d.allow_outdated).unwrap_or(false),
+        change: crate::cli::ChangeArgs {
+            resolve: t
+                .resolve
+                .clone()
+                .map(OneOrMany::into_vec)
+                .unwrap_or_default(),
+            ..Default::default()
+        },
     };
     let cached = if cacert.is_empty() {
         None

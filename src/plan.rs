@@ -239,6 +239,8 @@ pub struct VerifyPlan {
     pub interval: Duration,
     /// The server's client-certificate rules, when given: `--cert` is pre-checked.
     pub client_policy: Option<crate::mtls::MtlsPolicy>,
+    /// `--resolve`: the address to connect to instead of resolving the target's host.
+    pub resolve: Option<crate::connect::tcp::ResolveOverride>,
 }
 
 /// Where the password comes from when the URL has none.
@@ -253,7 +255,13 @@ pub fn verify_plan(
     env_password: Option<String>,
     trust_cache: Option<Arc<TrustStore>>,
 ) -> Result<VerifyPlan, InputError> {
-    let mut target = target::parse(&args.target)?;
+    let text = args.target.as_deref().ok_or_else(|| {
+        InputError::new(
+            "TARGET",
+            "missing (give one, or --expect with an object that names the endpoint)",
+        )
+    })?;
+    let mut target = target::parse(text)?;
     if let Some(p) = args.protocol {
         if target.explicit_scheme {
             let wanted = protocol_scheme(p);
@@ -367,7 +375,9 @@ pub fn verify_plan(
     if args.timeout.is_zero() {
         return Err(InputError::new("--timeout", "must be greater than zero"));
     }
+    let resolve = crate::connect::tcp::pick_override(&args.change.resolve, &target)?;
     Ok(VerifyPlan {
+        resolve,
         target,
         trust,
         client,
