@@ -102,6 +102,7 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
         anchor: None,
         ping: None,
         attempts: 1,
+        changes: None,
         verified_path: vec![],
         plaintext: vec![],
     };

@@ -53,6 +53,10 @@ struct RawTarget {
     plaintext_ports: Option<Vec<u16>>,
     /// `--resolve`: HOST:PORT:ADDR entries.
     resolve: Option<OneOrMany>,
+    /// `--expect`: a provider's API object (path relative to the inventory).
+    expect: Option<Spanned<String>>,
+    /// `--expect-format`.
+    expect_format: Option<Spanned<String>>,
     allow_outdated: Option<bool>,
     tls_version: Option<Spanned<String>>,
     user: Option<String>,
@@ -143,6 +147,8 @@ pub struct TargetSpec {
     /// `pass_file`): it is verified without credentials and fails a `credentials` step,
     /// while the rest of the fleet runs; the audit then exits 2.
     pub credentials_error: Option<String>,
+    /// `expect = "FILE"`: the provider's object the target must match (`verify --expect`).
+    pub(crate) expect: Option<crate::expect::Expectations>,
 }
 
 /// One bundle to inspect.
@@ -560,10 +566,28 @@ fn resolve_target(
             .entry(cacert)
             .or_insert_with(|| plan.trust.clone());
     }
+    let mut plan = plan;
+    let expect = match t.expect.clone().or_else(|| d.expect.clone()) {
+        None => None,
+        Some(e) => {
+            let at = |err: InputError| ctx.err(e.span().start, "expect", err.to_string());
+            let format = match spanned_enum(&t.expect_format, &d.expect_format) {
+                None => None,
+                Some(f) => Some(
+                    <crate::cli::ExpectFormat as clap::ValueEnum>::from_str(f.get_ref(), false)
+                        .map_err(|_| ctx.err(f.span().start, "expect_format", format!("{:?}: expected \"upstash\", \"redis-enterprise\", \"dcs\", \"rds\" or \"tlsprobe\"", f.get_ref())))?,
+                ),
+            };
+            let ex = crate::expect::load(&ctx.path(e.get_ref()), format).map_err(at)?;
+            crate::expect::run::shape_plan(&mut plan, &ex, &args).map_err(at)?;
+            Some(ex)
+        }
+    };
     Ok(TargetSpec {
         id,
         plan,
         credentials_error,
+        expect,
     })
 }
 

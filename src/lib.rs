@@ -16,6 +16,8 @@
 //! - [`audit`]: a fleet of targets verified concurrently, judged against a policy.
 //! - [`inventory`]: audit inventories and policies (TOML).
 //! - [`engine`]: the connect/evidence/check pipeline for one target, shared by every subcommand.
+//! - `expect`: `--expect`, a provider's API object read as expectations, checked as steps.
+//! - `baseline`: `--baseline`, what changed since an earlier JSON report.
 //! - [`mtls`]: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
 //! - [`files`]: input files read with a size bound.
 //! - [`finding`]: findings, step results, exit codes.
@@ -23,6 +25,7 @@
 
 pub mod app;
 pub mod audit;
+pub(crate) mod baseline;
 pub mod check;
 pub mod cli;
 pub mod clock;
@@ -30,6 +33,7 @@ pub mod connect;
 pub mod engine;
 pub mod error;
 pub mod evidence;
+pub(crate) mod expect;
 pub mod files;
 pub mod finding;
 pub mod inventory;

@@ -49,6 +49,9 @@ pub struct VerifyReport {
     /// One entry per port probed for plaintext (the target's own and `--plaintext-port`s).
     pub plaintext: Vec<PlaintextInfo>,
     pub attempts: u32,
+    /// `--baseline`: what changed since the earlier report (absent without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<crate::baseline::Change>>,
     /// Not printed: the verified path's certificates (leaf first), for policies and metrics.
     #[serde(skip)]
     pub verified_path: Vec<CertInfo>,
