@@ -440,3 +440,71 @@ pub(crate) fn skip_tls_steps(checks: &mut Vec<Check>, why: &str) {
         checks.push(Check::new(step, Status::Skip, why.to_string()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expect::parse;
+
+    fn plan_for(target: &str) -> VerifyPlan {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["tlsprobe", "verify", target]).unwrap();
+        let crate::cli::Command::Verify(args) = cli.command else {
+            unreachable!()
+        };
+        crate::plan::verify_plan(&args, None, None).unwrap()
+    }
+
+    #[test]
+    fn target_from_the_object() {
+        let up = parse(
+            "u",
+            br#"{"database_id":"a","tls":true,"endpoint":"slug-1","port":6380}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(target_from(&up).unwrap(), "rediss://slug-1.upstash.io:6380");
+        let off = parse(
+            "u",
+            br#"{"database_id":"a","tls":false,"endpoint":"slug-1","port":6380}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(target_from(&off).unwrap(), "redis://slug-1.upstash.io:6380");
+        let own = parse(
+            "o",
+            br#"{"tls":true,"host":"db","protocol":"postgres"}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(target_from(&own).unwrap(), "postgres://db:5432");
+        let rds = parse("r", br#"{"ssl_option":true}"#, None).unwrap();
+        assert!(target_from(&rds).is_err());
+    }
+
+    #[test]
+    fn endpoint_comparison() {
+        let ex = parse(
+            "u",
+            br#"{"database_id":"a","tls":true,"endpoint":"slug-1","port":6380}"#,
+            None,
+        )
+        .unwrap();
+        let e = ex.endpoint.unwrap();
+        assert_eq!(
+            endpoint_step(&plan_for("rediss://SLUG-1.upstash.io:6380"), &e).status,
+            Status::Pass
+        );
+        let wrong_port = endpoint_step(&plan_for("rediss://slug-1.upstash.io:6379"), &e);
+        assert_eq!(wrong_port.status, Status::Fail);
+        assert!(
+            wrong_port.message.contains("slug-1.upstash.io:6380"),
+            "{}",
+            wrong_port.message
+        );
+        assert_eq!(
+            endpoint_step(&plan_for("rediss://localhost:6380"), &e).status,
+            Status::Fail
+        );
+    }
+}
