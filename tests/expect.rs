@@ -46,7 +46,7 @@ fn with_port(dir: &tempfile::TempDir, name: &str, port: u16) -> String {
     let text = text
         .replace("\"port\": 6379", &format!("\"port\": {port}"))
         .replace("\"port\": 12000", &format!("\"port\": {port}"));
-    write_file(dir.path(), name, text)
+    write_file(dir.path(), &format!("{port}-{name}"), text)
 }
 
 fn no_secrets(r: &Run) {
@@ -230,6 +230,18 @@ fn replica_ssl_expects_clients_on_plaintext() {
     );
     // Not our endpoint: the object names redis-12000.cluster.example.com.
     assert_eq!(status(&v, "expect-endpoint"), "fail");
+    // TLS for clients is not expected: a TLS endpoint fails.
+    let tls = tls_redis("no");
+    let (v, r) = verify(&[
+        "--expect",
+        &f,
+        "--cacert",
+        &ca(),
+        &format!("localhost:{}", tls.port),
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(status(&v, "expect-tls"), "fail", "{}", steps(&v));
+    assert!(message(&v, "expect-tls").starts_with("tls_mode: \"replica_ssl\""));
 }
 
 #[test]
@@ -294,6 +306,59 @@ fn redis_enterprise_mtls_fields_feed_client_policy() {
     assert!(
         message(&v, "expect-client-auth").starts_with("enforce_client_authentication: \"enabled\"")
     );
+
+    // The same object against a server that does not enforce mutual TLS: fail.
+    let open = tls_redis("no");
+    let obj_open = with_port(&dir, "redis-enterprise-mtls.json", open.port);
+    let resolve_open = format!("{RE_HOST}:{}:127.0.0.1", open.port);
+    let (v, r) = verify(&[
+        "--expect",
+        &obj_open,
+        "--resolve",
+        &resolve_open,
+        "--cacert",
+        &ca,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(status(&v, "expect-client-auth"), "fail", "{}", steps(&v));
+    // enforce_client_authentication: "disabled" against the enforcing server: fail; against
+    // the open one: pass.
+    let plain_obj = with_port(&dir, "redis-enterprise-tls-on.json", mtls.port);
+    let (v, r) = verify(&[
+        "--expect",
+        &plain_obj,
+        "--resolve",
+        &resolve,
+        "--cacert",
+        &ca,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(message(&v, "expect-client-auth")
+        .starts_with("enforce_client_authentication: \"disabled\""));
+    assert!(
+        message(&v, "expect-client-auth").contains("was refused"),
+        "{}",
+        steps(&v)
+    );
+    let plain_obj = with_port(&dir, "redis-enterprise-tls-on.json", open.port);
+    let (v, r) = verify(&[
+        "--expect",
+        &plain_obj,
+        "--resolve",
+        &resolve_open,
+        "--cacert",
+        &ca,
+    ]);
+    assert_eq!(r.code, 0, "{}", steps(&v));
+    assert_eq!(status(&v, "expect-client-auth"), "pass");
 
     // A certificate from another CA: client-policy (the object's trusted list) fails first.
     let other = testdata("client-other-ca.pem");
