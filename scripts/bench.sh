@@ -58,6 +58,9 @@ b=$(median_ms rcli redis-cli --no-auth-warning --tls --cacert testdata/redis_ca.
 row "verify mTLS+AUTH+PING vs redis-cli PING" "$a" "$b" "redis-cli" "1.0x"
 "$bin" verify --cacert testdata/redis_ca.pem --cert testdata/client-chain.pem --key testdata/client.key "rediss://localhost:$port" >/dev/null \
   || { echo "error: the benchmarked verify did not pass" >&2; exit 1; }
+# --expect with client_auth = "required" adds one connection without a client certificate.
+e=$(median_ms expect "$bin" verify --expect testdata/expect/tlsprobe-mtls.toml --cacert testdata/redis_ca.pem --cert testdata/client-chain.pem --key testdata/client.key "rediss://localhost:$port")
+row "verify --expect (mTLS required) vs verify" "$e" "$a" "verify" "-"
 
 # P-521 everywhere (server key, P-521/SHA-512 chain, client key): RustCrypto p521 beside ring.
 p521_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

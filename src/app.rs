@@ -211,7 +211,7 @@ pub fn input_error(e: &InputError) -> u8 {
 
 /// `tlsprobe verify`.
 pub fn verify(args: &VerifyArgs) -> u8 {
-    let plan = match crate::plan::verify_plan(args, std::env::var("REDISCLI_AUTH").ok(), None) {
+    let (plan, expect, baseline) = match verify_inputs(args) {
         Ok(p) => p,
         Err(e) => return input_error(&e),
     };
@@ -257,10 +257,16 @@ pub fn verify(args: &VerifyArgs) -> u8 {
         );
     }
     let progress = crate::wait_progress::WaitProgress::new(plan.wait);
-    let r = runtime.block_on(crate::engine::verify_target_observed(&plan, |r, left| {
-        progress.retry(r, left)
-    }));
+    let mut r = match &expect {
+        Some(ex) => runtime.block_on(crate::expect::run::verify_target(&plan, ex)),
+        None => runtime.block_on(crate::engine::verify_target_observed(&plan, |r, left| {
+            progress.retry(r, left)
+        })),
+    };
     progress.finish();
+    if let Some(b) = &baseline {
+        crate::baseline::apply(&mut r, b, None, args.change.fail_on_change);
+    }
     let passed = r.verdict == report::Verdict::Pass;
     render(
         &r,
@@ -268,6 +274,41 @@ pub fn verify(args: &VerifyArgs) -> u8 {
         |r, st| report::human::verify(r, plan.warn_days, st),
         passed,
     )
+}
+
+/// The plan of `verify`, with the `--expect` object (which may name the target) and the
+/// `--baseline` report (which must be of the same target) read first.
+fn verify_inputs(
+    args: &VerifyArgs,
+) -> Result<
+    (
+        crate::plan::VerifyPlan,
+        Option<crate::expect::Expectations>,
+        Option<crate::baseline::Baseline>,
+    ),
+    InputError,
+> {
+    let expect = match &args.change.expect {
+        Some(p) => Some(crate::expect::load(p, args.change.expect_format)?),
+        None => None,
+    };
+    let mut args = args.clone();
+    if let (Some(ex), None) = (&expect, &args.target) {
+        args.target = Some(crate::expect::run::target_from(ex)?);
+    }
+    let mut plan = crate::plan::verify_plan(&args, std::env::var("REDISCLI_AUTH").ok(), None)?;
+    if let Some(ex) = &expect {
+        crate::expect::run::shape_plan(&mut plan, ex, &args)?;
+    }
+    let baseline = match &args.change.baseline {
+        Some(p) => {
+            let b = crate::baseline::load(p, false)?;
+            crate::baseline::check_target(&b, &plan.target.display())?;
+            Some(b)
+        }
+        None => None,
+    };
+    Ok((plan, expect, baseline))
 }
 
 /// `tlsprobe mtls`.

@@ -50,6 +50,10 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
             .or_else(ignore_closed_pipe)
             .map_err(|e| InputError::new("report", e.to_string()))?;
     }
+    let baseline = match &args.baseline {
+        Some(p) => Some(Arc::new(crate::baseline::load(p, true)?)),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(
             std::thread::available_parallelism()
@@ -59,7 +63,8 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
         .enable_all()
         .build()
         .map_err(|e| InputError::new("runtime", e.to_string()))?;
-    let (summary, write_error, inputs_changed) = runtime.block_on(execute(inv, args, &mut sinks));
+    let (summary, write_error, inputs_changed) =
+        runtime.block_on(execute(inv, args, baseline, &mut sinks));
     if let Some(e) = write_error {
         return Err(InputError::new("report", format!("cannot write: {e}")));
     }
@@ -129,6 +134,7 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
 async fn execute(
     inv: Inventory,
     args: &AuditArgs,
+    baseline: Option<Arc<crate::baseline::Baseline>>,
     sinks: &mut [Box<dyn Sink>],
 ) -> (Summary, Option<std::io::Error>, bool) {
     let total = inv.targets.len();
@@ -136,6 +142,8 @@ async fn execute(
     let progress = progress_bar(total as u64, args.quiet);
     let policy = Arc::new(inv.policy.clone());
     let at = args.at;
+    let fail_on_change = args.fail_on_change;
+    let base = baseline.clone();
     // Each result travels with its permit, released only once the result is written: the
     // reorder buffer below never holds more than `concurrency` results.
     let (tx, mut rx) = mpsc::channel::<(usize, TargetResult, OwnedSemaphorePermit)>(concurrency);
@@ -161,8 +169,10 @@ async fn execute(
             };
             let tx = tx.clone();
             let policy = policy.clone();
+            let base = base.clone();
             tokio::spawn(async move {
-                let result = verify_one(spec, &policy, at).await;
+                let change = base.as_deref().map(|b| (b, fail_on_change));
+                let result = verify_one(spec, &policy, at, change).await;
                 let _ = tx.send((i, result, permit)).await;
             });
         }
@@ -195,7 +205,10 @@ async fn execute(
 
     let now = at.unwrap_or_else(clock::now);
     for b in inv.bundles {
-        let result = inspect_bundle(&b, now, inv.policy.warn_days);
+        let mut result = inspect_bundle(&b, now, inv.policy.warn_days);
+        if let Some(base) = &baseline {
+            bundle_baseline(&mut result, base, args.fail_on_change);
+        }
         summary.bundles += 1;
         if result.verdict == Verdict::Fail {
             summary.bundles_failed += 1;
@@ -221,18 +234,24 @@ pub(crate) async fn verify_one(
     spec: inventory::TargetSpec,
     policy: &inventory::Policy,
     at: Option<clock::UnixSeconds>,
+    baseline: Option<(&crate::baseline::Baseline, bool)>,
 ) -> TargetResult {
     let started = std::time::Instant::now();
     let mut plan = spec.plan;
     plan.at = at;
-    // `discover`: the seed and every node (src/discover/).
-    let (mut report, topology) = match &spec.discover {
-        Some(opts) => {
+    // `discover`: the seed and every node (src/discover/); `expect`: the provider's
+    // description checked as steps (src/expect/).
+    let (mut report, topology) = match (&spec.discover, &spec.expect) {
+        (Some(opts), _) => {
             let d = crate::discover::run(&plan, opts).await;
             (d.seed, Some(d.topology))
         }
-        None => (engine::verify_target(&plan).await, None),
+        (None, Some(ex)) => (crate::expect::run::verify_target(&plan, ex).await, None),
+        (None, None) => (engine::verify_target(&plan).await, None),
     };
+    if let Some((b, fail_on_change)) = baseline {
+        crate::baseline::apply(&mut report, b, Some(&spec.id), fail_on_change);
+    }
     if let Some(why) = &spec.credentials_error {
         report.checks.insert(
             0,
@@ -248,13 +267,7 @@ pub(crate) async fn verify_one(
         c.check == crate::step::Step::TlsHandshake && c.status == crate::finding::Status::Pass
     });
     let probe = if policy.require_client_auth && handshake_ok {
-        let mut bare = plan.clone();
-        bare.client = None;
-        bare.password = None;
-        bare.user = None;
-        bare.expect_plaintext = None;
-        bare.plaintext_ports.clear();
-        Some(engine::verify_once(&bare).await)
+        Some(probe_without_client_cert(&plan).await)
     } else {
         None
     };
@@ -333,6 +346,49 @@ fn client_auth_required(
         }
     }
     None
+}
+
+/// One attempt like `plan` but without the client certificate and without credentials:
+/// does the server serve a client that presents none?
+pub(crate) async fn probe_without_client_cert(
+    plan: &crate::plan::VerifyPlan,
+) -> crate::report::VerifyReport {
+    let mut bare = plan.clone();
+    bare.client = None;
+    bare.client_policy = None;
+    bare.password = None;
+    bare.user = None;
+    bare.expect_plaintext = None;
+    bare.plaintext_ports.clear();
+    engine::verify_once(&bare).await
+}
+
+/// `--baseline` for a bundle: a finding listing the certificates that changed.
+fn bundle_baseline(
+    result: &mut BundleResult,
+    base: &crate::baseline::Baseline,
+    fail_on_change: bool,
+) {
+    let Some(changes) = crate::baseline::bundle_changes(base, &result.id, &result.file) else {
+        return;
+    };
+    if changes.is_empty() {
+        return;
+    }
+    let step = crate::baseline::step(&base.file, &changes, fail_on_change);
+    result.file.findings.push(crate::finding::Finding {
+        rule: "baseline-changed",
+        severity: if fail_on_change {
+            Severity::Error
+        } else {
+            Severity::Warn
+        },
+        cert: None,
+        message: step.message,
+    });
+    if fail_on_change {
+        result.verdict = Verdict::Fail;
+    }
 }
 
 fn inspect_bundle(

@@ -138,6 +138,12 @@ pub struct AuditArgs {
     /// Evaluation time: RFC 3339 or Unix seconds [default: now].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<UnixSeconds>,
+    /// A previous `audit --format json` output: report what changed per target id (step baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// A change since --baseline fails the target instead of warning.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_change: bool,
 }
 
 /// `--validation`: how the server validates a client certificate's subject.
@@ -298,9 +304,10 @@ pub enum Protocol {
 #[derive(Args, Clone)]
 pub struct VerifyArgs {
     /// host:port, rediss://[user[:password]@]host[:port][/db], redis://... (plaintext),
-    /// postgres://, mysql://[user[:password]@]host[:port][/db] or tls://host:port.
-    #[arg(value_name = "TARGET")]
-    pub target: String,
+    /// postgres://, mysql://[user[:password]@]host[:port][/db] or tls://host:port
+    /// [default with --expect: the endpoint the object names].
+    #[arg(value_name = "TARGET", required_unless_present = "expect")]
+    pub target: Option<String>,
     /// Trust anchors (repeatable): a file (every certificate), a directory (every certificate
     /// file; an OpenSSL hashed dir works) or `system` (the OS store; honours SSL_CERT_FILE and
     /// SSL_CERT_DIR) [default: the Mozilla roots].
@@ -378,6 +385,8 @@ pub struct VerifyArgs {
     /// certificate, and no connection without a client certificate).
     #[arg(long)]
     pub cluster_bus: bool,
+    #[command(flatten)]
+    pub change: ChangeArgs,
 }
 
 /// What `--discover` finds from the seed target.
@@ -389,4 +398,41 @@ pub enum DiscoverKind {
     Sentinel,
     /// The replicas listed by INFO replication.
     Replicas,
+}
+
+// --- Post-change verification (--expect, --resolve, --baseline) ---
+
+/// `--expect-format`: which provider's object `--expect` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExpectFormat {
+    /// Upstash Database object (`POST /redis/enable-tls/{id}`, `GET /redis/database/{id}`).
+    Upstash,
+    /// Redis Enterprise BDB object (`GET /v1/bdbs/<uid>`).
+    RedisEnterprise,
+    /// Huawei DCS SSL body (`PUT .../instances/{id}/ssl {"enabled": bool}`).
+    Dcs,
+    /// Huawei RDS SSL body (`PUT .../instances/{id}/ssl {"ssl_option": bool}`).
+    Rds,
+    /// tlsprobe's own expectation file (JSON or TOML).
+    Tlsprobe,
+}
+
+/// Flags that compare the live endpoint with a description of it or with an earlier run.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChangeArgs {
+    /// What the provider says the endpoint now is: its API object as JSON (`-`: stdin).
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// The kind of object --expect holds [default: detected from its fields].
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "expect")]
+    pub expect_format: Option<ExpectFormat>,
+    /// Connect to ADDR for HOST:PORT while the name checked and the SNI stay HOST (curl's --resolve; repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// A previous `--format json` output of the same command: report what changed since (step baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// A change since --baseline fails the run instead of warning.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_change: bool,
 }

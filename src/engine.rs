@@ -106,17 +106,23 @@ pub async fn collect(
     kept: &mut Option<RedisStream>,
 ) -> Evidence {
     let t = StdInstant::now();
-    let resolved = tcp::resolve(
+    let resolved = tcp::resolve_planned(
         &plan.target.host,
         plan.target.port,
+        plan.resolve.as_ref(),
         Instant::now() + plan.timeout,
     )
     .await;
+    let (resolved, resolve_override) = match resolved {
+        Ok((a, over)) => (Ok(a), over),
+        Err(e) => (Err(e), None),
+    };
     let mut ev = Evidence {
         resolve: Timed {
             value: resolved,
             ms: ms_since(t),
         },
+        resolve_override,
         tcp: None,
         tls: None,
         credentials_withheld: false,
@@ -293,6 +299,7 @@ fn build_report(plan: &VerifyPlan, ev: &Evidence, judged: check::Judged) -> Veri
         )
     });
     VerifyReport {
+        changes: None,
         client_not_after,
         negotiated,
         asked_for_auth,

@@ -207,6 +207,8 @@ pub struct PlaintextProbes {
 #[derive(Debug, Clone)]
 pub struct Evidence {
     pub resolve: Timed<Result<Vec<SocketAddr>, ResolveError>>,
+    /// `--resolve`: the addresses came from this override, not from DNS.
+    pub resolve_override: Option<String>,
     /// `None`: not attempted (resolve failed).
     pub tcp: Option<Timed<Result<SocketAddr, ConnectError>>>,
     /// The TLS handshake of a TLS target (`None`: plaintext target, or no TCP).

@@ -55,6 +55,12 @@ pub(crate) struct RawTarget {
     timeout: Option<Spanned<String>>,
     expect_plaintext: Option<Spanned<String>>,
     plaintext_ports: Option<Vec<u16>>,
+    /// `--resolve`: HOST:PORT:ADDR entries.
+    resolve: Option<OneOrMany>,
+    /// `--expect`: a provider's API object (path relative to the inventory).
+    expect: Option<Spanned<String>>,
+    /// `--expect-format`.
+    expect_format: Option<Spanned<String>>,
     allow_outdated: Option<bool>,
     tls_version: Option<Spanned<String>>,
     user: Option<String>,
@@ -117,6 +123,8 @@ pub struct TargetSpec {
     pub credentials_error: Option<String>,
     /// `discover = "cluster" | "sentinel" | "replicas"`: verify every node too.
     pub discover: Option<crate::discover::DiscoverOpts>,
+    /// `expect = "FILE"`: the provider's object the target must match (`verify --expect`).
+    pub(crate) expect: Option<crate::expect::Expectations>,
 }
 
 /// One bundle to inspect.
@@ -605,6 +613,23 @@ fn resolve_target(
     if let (Some(k), Some(c)) = (client_key, &plan.client) {
         cache.clients.entry(k).or_insert_with(|| c.clone());
     }
+    let mut plan = plan;
+    let expect = match t.expect.clone().or_else(|| d.expect.clone()) {
+        None => None,
+        Some(e) => {
+            let at = |err: InputError| ctx.err(e.span().start, "expect", err.to_string());
+            let format = match t.expect_format.clone().or_else(|| d.expect_format.clone()) {
+                None => None,
+                Some(f) => Some(
+                    <crate::cli::ExpectFormat as clap::ValueEnum>::from_str(f.get_ref(), false)
+                        .map_err(|_| ctx.err(f.span().start, "expect_format", format!("{:?}: expected \"upstash\", \"redis-enterprise\", \"dcs\", \"rds\" or \"tlsprobe\"", f.get_ref())))?,
+                ),
+            };
+            let ex = crate::expect::load(&ctx.path(e.get_ref()), format).map_err(at)?;
+            crate::expect::run::shape_plan(&mut plan, &ex, &args).map_err(at)?;
+            Some(ex)
+        }
+    };
     let discover = crate::discover::options(
         args.discover,
         args.sentinel_master.as_deref(),
@@ -627,6 +652,7 @@ fn resolve_target(
         plan,
         credentials_error,
         discover,
+        expect,
     })
 }
 
@@ -763,7 +789,7 @@ pub(crate) fn target_args(
         None => None,
     };
     let args = VerifyArgs {
-        target: url.to_string(),
+        target: Some(url.to_string()),
         cacert: cacert.clone(),
         cert: pick(&t.cert, &d.cert).map(|p| ctx.path(&p)),
         key: pick(&t.key, &d.key).map(|p| ctx.path(&p)),
@@ -796,6 +822,14 @@ pub(crate) fn target_args(
         discover,
         sentinel_master: pick(&t.sentinel_master, &d.sentinel_master),
         cluster_bus: t.cluster_bus.or(d.cluster_bus).unwrap_or(false),
+        change: crate::cli::ChangeArgs {
+            resolve: t
+                .resolve
+                .clone()
+                .map(OneOrMany::into_vec)
+                .unwrap_or_default(),
+            ..Default::default()
+        },
     };
     Ok((args, env_password, credentials_error))
 }

@@ -28,6 +28,8 @@
 //! - `inventory`: audit inventories (TOML) resolved into plans.
 //! - `discover` (private): whole-deployment verification: every Cluster node, a Sentinel's
 //!   nodes, replicas, each verified at the address clients are sent to.
+//! - `expect` (private): `--expect`, a provider's API object read as expectations, checked
+//!   as steps; `baseline` (private): `--baseline`, what changed since an earlier report.
 //! - `exporter` (private): `tlsprobe exporter`, the Prometheus multi-target exporter (HTTP).
 //! - `audit` (private): a fleet of targets verified concurrently, judged against a policy.
 //! - `report` (private): renderers, one per format, all fed the same report values.
@@ -41,6 +43,7 @@
 
 pub mod app;
 mod audit;
+mod baseline;
 mod check;
 pub mod cli;
 mod clock;
@@ -49,6 +52,7 @@ mod discover;
 mod engine;
 mod error;
 pub mod evidence;
+mod expect;
 mod exporter;
 mod files;
 pub mod finding;

@@ -197,6 +197,8 @@ pub struct VerifyPlan {
     pub client_policy: Option<crate::mtls::MtlsPolicy>,
     /// `--strict`: the profile rules of `pki::strict` on the verified path (step `strict`).
     pub strict: bool,
+    /// `--resolve`: the address to connect to instead of resolving the target's host.
+    pub resolve: Option<crate::connect::tcp::ResolveOverride>,
 }
 
 /// Where the password comes from when the URL has none.
@@ -222,7 +224,13 @@ pub fn verify_plan_with(
     trust_cache: Option<Arc<TrustStore>>,
     client_cache: Option<Arc<ClientIdentity>>,
 ) -> Result<VerifyPlan, InputError> {
-    let mut target = target::parse(&args.target)?;
+    let text = args.target.as_deref().ok_or_else(|| {
+        InputError::new(
+            "TARGET",
+            "missing (give one, or --expect with an object that names the endpoint)",
+        )
+    })?;
+    let mut target = target::parse(text)?;
     if let Some(p) = args.protocol {
         if target.explicit_scheme {
             let wanted = protocol_scheme(p);
@@ -363,7 +371,9 @@ pub fn verify_plan_with(
     if timeout.is_zero() {
         return Err(InputError::new("--timeout", "must be greater than zero"));
     }
+    let resolve = crate::connect::tcp::pick_override(&args.change.resolve, &target)?;
     Ok(VerifyPlan {
+        resolve,
         target,
         trust,
         client,

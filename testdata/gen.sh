@@ -15,6 +15,9 @@ EXPIRED_START=20240101000000Z
 EXPIRED_END=20250101000000Z
 NOTYET_START=21000101000000Z
 NOTYET_END=21010101000000Z
+# server-provider: valid for another span than server.pem (a rotated certificate).
+ROTATED_START=20240601000000Z
+ROTATED_END=21230601000000Z
 
 # --- throwaway CA database / config -------------------------------------
 mkdir -p "$TMP/newcerts"
@@ -78,6 +81,14 @@ basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature, keyEncipherment
 extendedKeyUsage       = serverAuth
 subjectAltName         = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ server_providers ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature, keyEncipherment
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost, IP:127.0.0.1, DNS:beloved-stallion-58500.upstash.io, DNS:redis-12000.cluster.example.com
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 
@@ -198,10 +209,17 @@ leaf server-expired ec "/CN=localhost/O=tlsprobe tests" server_localhost $EXPIRE
 leaf server-notyet ec "/CN=localhost/O=tlsprobe tests" server_localhost $NOTYET_START $NOTYET_END "${I[@]}"
 leaf server-wrong-name ec "/CN=wrong.example.com/O=tlsprobe tests" server_wrong_name $LONG_START $LONG_END "${I[@]}"
 leaf server-nosan ec "/CN=localhost/O=tlsprobe tests" server_nosan $LONG_START $LONG_END "${I[@]}"
+leaf server-provider ec "/CN=localhost/O=tlsprobe tests" server_providers $ROTATED_START $ROTATED_END "${I[@]}"
 
-for n in server server-expired server-notyet server-wrong-name; do
+for n in server server-expired server-notyet server-wrong-name server-provider; do
     cat "$n.pem" intermediate.pem > "$n-chain.pem"
 done
+
+# The Redis Enterprise mTLS object trusts the current intermediate (authentication_ssl_client_certs).
+mkdir -p expect
+PEM_JSON=$(awk '{printf "%s\\\\n", $0}' intermediate.pem)
+sed -E "s|(\"client_cert\": \")[^\"]*|\1${PEM_JSON}|" expect/redis-enterprise-mtls.json > "$TMP/re.json" \
+    && cp "$TMP/re.json" expect/redis-enterprise-mtls.json
 
 genkey_ec server-selfsigned.key
 selfsign server-selfsigned.pem server-selfsigned.key "/CN=localhost/O=tlsprobe tests" \

@@ -138,9 +138,11 @@ pub fn judge(ev: &Evidence, exp: &Expectations<'_>, now: UnixSeconds) -> Judged 
     match &ev.resolve.value {
         Ok(addrs) => {
             let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
-            steps.push(
-                Check::new(Step::Resolve, Status::Pass, shown.join(", ")).with_ms(ev.resolve.ms),
-            );
+            let mut shown = shown.join(", ");
+            if let Some(why) = &ev.resolve_override {
+                shown = format!("{shown} ({why})");
+            }
+            steps.push(Check::new(Step::Resolve, Status::Pass, shown).with_ms(ev.resolve.ms));
         }
         Err(e) => {
             steps.push(

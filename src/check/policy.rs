@@ -211,29 +211,53 @@ pub fn judge(
         }
     }
     if let Some(probe) = without_client_cert {
-        let rejected = probe
-            .step(Step::ClientCert)
-            .is_some_and(|c| c.status == Status::Fail);
-        let served = probe
-            .step(Step::Ping)
-            .is_some_and(|c| matches!(c.status, Status::Pass | Status::Warn))
-            || probe.asked_for_auth;
-        if !rejected && served {
-            push(
+        match without_client_cert_outcome(probe) {
+            WithoutClientCert::Refused => {}
+            WithoutClientCert::Served => push(
                 "client-auth-not-required",
                 Severity::Error,
                 "a connection without a client certificate was served: mutual TLS is not enforced"
                     .into(),
-            );
-        } else if !rejected {
-            let step = probe
+            ),
+            WithoutClientCert::Unclear(step) => push("client-auth-not-required", Severity::Warn, format!("could not prove that a connection without a client certificate is refused ({step})")),
+        }
+    }
+    out
+}
+
+/// What a verification that presented no client certificate shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WithoutClientCert {
+    /// The server rejected the connection for the missing certificate.
+    Refused,
+    /// The server served it (PING or SELECT 1 answered, or Redis asked for AUTH).
+    Served,
+    /// Neither: the first failing step, as `step: message`.
+    Unclear(String),
+}
+
+/// Judges a verification made without a client certificate (used by the audit policy's
+/// `require_client_auth` and by `verify --expect`).
+pub fn without_client_cert_outcome(probe: &TargetFacts<'_>) -> WithoutClientCert {
+    let rejected = probe
+        .step(Step::ClientCert)
+        .is_some_and(|c| c.status == Status::Fail);
+    let served = probe
+        .step(Step::Ping)
+        .is_some_and(|c| matches!(c.status, Status::Pass | Status::Warn))
+        || probe.asked_for_auth;
+    if rejected {
+        WithoutClientCert::Refused
+    } else if served {
+        WithoutClientCert::Served
+    } else {
+        WithoutClientCert::Unclear(
+            probe
                 .checks
                 .iter()
                 .find(|c| c.status == Status::Fail)
                 .map(|c| format!("{}: {}", c.check, c.message))
-                .unwrap_or_else(|| "no failing step".into());
-            push("client-auth-not-required", Severity::Warn, format!("could not prove that a connection without a client certificate is refused ({step})"));
-        }
+                .unwrap_or_else(|| "no failing step".into()),
+        )
     }
-    out
 }

@@ -96,6 +96,7 @@ fn evidence(tls: Option<TlsEvidence>, app: App) -> Evidence {
             value: Ok(addr()),
             ms: 0.1,
         }),
+        resolve_override: None,
         tls,
         credentials_withheld: false,
         app,

@@ -120,6 +120,7 @@ mod tests {
             anchor: None,
             ping: None,
             plaintext: vec![],
+            changes: None,
             attempts: 1,
             verified_path: vec![],
             negotiated: None,

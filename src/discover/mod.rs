@@ -587,6 +587,7 @@ fn failed_report(endpoint: &str, port: u16, step: Step, msg: &str) -> VerifyRepo
         anchor: None,
         ping: None,
         plaintext: vec![],
+        changes: None,
         attempts: 1,
         verified_path: vec![],
         negotiated: None,

@@ -60,7 +60,7 @@ impl Module {
     /// with each step bounded by `timeout`.
     pub(crate) fn plan(&self, target: &str, timeout: Duration) -> Result<VerifyPlan, InputError> {
         let mut args = self.args.clone();
-        args.target = target.to_string();
+        args.target = Some(target.to_string());
         args.timeout = timeout.max(Duration::from_millis(1));
         // The identity loaded at start-up replaces reading and parsing the key per probe.
         args.cert = None;

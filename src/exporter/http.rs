@@ -195,8 +195,9 @@ async fn probe(state: &State, req: &Request<Incoming>) -> Response<Body> {
         plan,
         credentials_error: None,
         discover: None,
+        expect: None,
     };
-    let run = crate::audit::verify_one(spec, &module.policy, None);
+    let run = crate::audit::verify_one(spec, &module.policy, None, None);
     let result = match budget {
         Some(b) => tokio::time::timeout(b, run).await.ok(),
         None => Some(run.await),

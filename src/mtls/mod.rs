@@ -99,6 +99,16 @@ pub fn policy_from_rules(
         Some(p) => Some(config::read_config(p)?),
         None => None,
     };
+    policy_from_settings(rules, allow_outdated, cfg)
+}
+
+/// [`policy_from_rules`] with the configuration already read (`verify --expect` reads the
+/// BDB object once for its TLS fields and its client-certificate rules).
+pub fn policy_from_settings(
+    rules: &ClientRuleArgs,
+    allow_outdated: bool,
+    cfg: Option<config::ConfigSettings>,
+) -> Result<MtlsPolicy, InputError> {
     let mut notes = Vec::new();
     let mut flag_subjects = Vec::new();
     for (i, text) in rules.authorized_subjects.iter().enumerate() {

@@ -53,6 +53,9 @@ pub struct VerifyReport {
     /// One entry per port probed for plaintext (the target's own and `--plaintext-port`s).
     pub plaintext: Vec<PlaintextInfo>,
     pub attempts: u32,
+    /// `--baseline`: what changed since the earlier report (absent without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<crate::baseline::Change>>,
     /// Not printed: the verified path's certificates (leaf first), for policies and metrics.
     #[serde(skip)]
     pub verified_path: Vec<CertInfo>,
@@ -69,6 +72,15 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// Verdict from the steps: any failure fails the target.
+    pub fn verdict_of(checks: &[Check]) -> Verdict {
+        if checks.iter().any(|c| c.status == Status::Fail) {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        }
+    }
+
     /// The typed facts the audit policy judges.
     pub fn policy_facts(&self) -> crate::check::policy::TargetFacts<'_> {
         crate::check::policy::TargetFacts {
