@@ -327,7 +327,7 @@ pub(crate) fn failing_steps(r: &TargetResult) -> Vec<String> {
 
 /// Steps that warned and policy findings of warning severity: shown next to each target,
 /// so a warning present on every target (the bundle anchor, say) is seen.
-fn warning_steps(r: &TargetResult) -> Vec<String> {
+pub(crate) fn warning_steps(r: &TargetResult) -> Vec<String> {
     let mut v: Vec<String> = r
         .report
         .checks

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::clock::{self, UnixSeconds};
-use crate::finding::{Severity, Status};
+use crate::finding::Severity;
 use crate::inventory::{Policy, TlsVersionReq};
 use crate::pki::describe::CertInfo;
 use crate::report::audit::{failing_steps, AuditMeta, BundleResult, Sink, Summary, TargetResult};
@@ -166,18 +166,7 @@ impl Sink for HtmlSink {
             let lane = if i == 0 { Lane::Leaf } else { Lane::Chain };
             self.mark(lane, &r.id, c);
         }
-        let mut warning: Vec<String> = rep
-            .checks
-            .iter()
-            .filter(|c| c.status == Status::Warn)
-            .map(|c| c.check.to_string())
-            .collect();
-        warning.extend(
-            r.findings
-                .iter()
-                .filter(|f| f.severity == Severity::Warn)
-                .map(|f| format!("policy:{}", f.rule)),
-        );
+        let warning = crate::report::audit::warning_steps(r);
         for f in &r.findings {
             self.findings.push(FindingRow {
                 rule: f.rule,
