@@ -153,8 +153,11 @@ pub async fn collect(
         }
     };
 
-    if !plan.target.scheme.uses_tls() {
-        ev.app = App::Redis(plaintext_redis(stream, addr, plan).await);
+    if !plan.target.uses_tls() {
+        ev.app = match plan.target.scheme {
+            Scheme::Postgres | Scheme::Mysql => plaintext_sql(stream, plan).await,
+            _ => App::Redis(plaintext_redis(stream, addr, plan).await),
+        };
     } else {
         let (tls_ev, stream, greeting) = start_tls(stream, addr, plan).await;
         let rejected = tls_ev
@@ -223,9 +226,30 @@ async fn plaintext_redis(mut s: TcpStream, addr: SocketAddr, plan: &VerifyPlan) 
     app
 }
 
+/// `sslmode=disable` / `ssl-mode=DISABLED`: the SQL session in plaintext, as the user
+/// asked (the password is sent only when the server asks for it, as any client would).
+async fn plaintext_sql(mut s: TcpStream, plan: &VerifyPlan) -> App {
+    let deadline = Instant::now() + plan.timeout;
+    let login = plan.sql_login(true);
+    match plan.target.scheme {
+        Scheme::Mysql => match mysql::read_greeting(&mut s, deadline).await {
+            Ok(Ok(g)) => App::Sql(mysql::session(&mut s, &g, &login, false, deadline).await),
+            Ok(Err(e)) => App::Sql(SqlEvidence {
+                refused: Some(e),
+                ..SqlEvidence::default()
+            }),
+            Err(f) => App::Sql(SqlEvidence {
+                failure: Some(f),
+                ..SqlEvidence::default()
+            }),
+        },
+        _ => App::Sql(postgres::session(&mut s, &login, deadline).await),
+    }
+}
+
 /// The report: what was observed, the steps as judged, the verdict.
 fn build_report(plan: &VerifyPlan, ev: &Evidence, judged: check::Judged) -> VerifyReport {
-    let tls = plan.target.scheme.uses_tls().then(|| {
+    let tls = plan.target.uses_tls().then(|| {
         // Non-null for every TLS target, even when the handshake was never reached.
         let t = ev.tls.clone().unwrap_or_default();
         TlsFacts {
@@ -275,7 +299,7 @@ fn build_report(plan: &VerifyPlan, ev: &Evidence, judged: check::Judged) -> Veri
         Some(c) => (c.chain, c.anchor, c.verified_path),
         None => (vec![], None, vec![]),
     };
-    let negotiated = plan.target.scheme.uses_tls().then(|| {
+    let negotiated = plan.target.uses_tls().then(|| {
         let t = ev.tls.as_ref();
         check::policy::TlsFacts {
             version: t.and_then(|t| t.version),

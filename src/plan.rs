@@ -252,6 +252,7 @@ pub fn verify_plan_with(
     let provider = provider();
     // URL parameters (`?sslrootcert=...`) fill in what no flag gave.
     let url_opts = crate::urlopts::resolve(&target)?;
+    target.tls_off = url_opts.plaintext;
     let cacert: Vec<PathBuf> = if args.cacert.is_empty() {
         url_opts.cacert.clone().into_iter().collect()
     } else {
@@ -357,10 +358,11 @@ pub fn verify_plan_with(
     let expect_plaintext = match args.expect_plaintext {
         Some(ExpectPlaintext::Any) => None,
         Some(e) => Some(e),
-        None if matches!(
-            target.scheme,
-            Scheme::Rediss | Scheme::Postgres | Scheme::Mysql
-        ) =>
+        None if target.uses_tls()
+            && matches!(
+                target.scheme,
+                Scheme::Rediss | Scheme::Postgres | Scheme::Mysql
+            ) =>
         {
             Some(ExpectPlaintext::Refused)
         }
@@ -422,6 +424,7 @@ impl VerifyPlan {
             self.client.as_ref().map_or(&[], |c| c.chain.as_slice());
         crate::check::Expectations {
             scheme: self.target.scheme,
+            uses_tls: self.target.uses_tls(),
             port: self.target.port,
             trust: &self.trust,
             expected_name: &self.expected_name,

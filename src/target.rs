@@ -107,6 +107,8 @@ pub struct Target {
     /// Query-string parameters of a `postgres://` or `mysql://` URL, decoded, in order
     /// (judged by `urlopts`).
     pub params: Vec<(String, String)>,
+    /// `sslmode=disable` (`ssl-mode=DISABLED`): the database is spoken in plaintext.
+    pub tls_off: bool,
 }
 
 impl Target {
@@ -125,6 +127,11 @@ impl Target {
             .map(|d| format!("/{d}"))
             .unwrap_or_default();
         format!("{scheme}://{auth}{}:{}{db}", self.host, self.port)
+    }
+
+    /// Whether the connection is (or becomes) TLS.
+    pub fn uses_tls(&self) -> bool {
+        self.scheme.uses_tls() && !self.tls_off
     }
 
     /// `host:port` for messages.
@@ -226,6 +233,7 @@ pub fn parse(input: &str) -> Result<Target, InputError> {
         db,
         explicit_scheme: s.contains("://"),
         params,
+        tls_off: false,
     })
 }
 

@@ -29,6 +29,8 @@ pub struct UrlOptions {
     pub timeout: Option<Duration>,
     /// The one warning about a mode that asks for less than tlsprobe checks.
     pub warning: Option<String>,
+    /// `sslmode=disable` / `ssl-mode=DISABLED`: a plaintext target (no TLS at all).
+    pub plaintext: bool,
 }
 
 const POSTGRES: &[&str] = &[
@@ -67,7 +69,14 @@ pub fn resolve(target: &Target) -> Result<UrlOptions, InputError> {
             }));
         }
         match name.as_str() {
-            "sslmode" | "ssl-mode" => out.warning = mode(name, value).map_err(err)?,
+            "sslmode" | "ssl-mode" => {
+                let v = value.to_ascii_lowercase();
+                if v == "disable" || v == "disabled" {
+                    out.plaintext = true;
+                } else {
+                    out.warning = mode(name, value).map_err(err)?;
+                }
+            }
             "sslrootcert" | "ssl-ca" => out.cacert = Some(PathBuf::from(value)),
             "sslcert" | "ssl-cert" => out.cert = Some(PathBuf::from(value)),
             "sslkey" | "ssl-key" => out.key = Some(PathBuf::from(value)),

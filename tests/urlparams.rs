@@ -102,12 +102,8 @@ fn weaker_sslmode_still_gets_every_check_said_once() {
 }
 
 #[test]
-fn disable_and_unknown_parameters_are_input_errors() {
+fn unknown_parameters_are_input_errors() {
     for (url, wanted) in [
-        (
-            "postgres://app@localhost:1/app?sslmode=disable",
-            "sslmode=disable",
-        ),
         ("postgres://app@localhost:1/app?sslmode=bogus", "sslmode"),
         (
             "postgres://app@localhost:1/app?gssencmode=disable",
@@ -120,10 +116,6 @@ fn disable_and_unknown_parameters_are_input_errors() {
         (
             "postgres://app@localhost:1/app?connect_timeout=soon",
             "connect_timeout",
-        ),
-        (
-            "mysql://app@localhost:1/app?ssl-mode=DISABLED",
-            "ssl-mode=DISABLED",
         ),
         ("mysql://app@localhost:1/app?sslmode=require", "\"sslmode\""),
         ("rediss://localhost:1?sslmode=require", "query strings"),
@@ -181,4 +173,70 @@ fn mysql_uri_ssl_parameters() {
         1,
         "{stderr}"
     );
+}
+
+/// `sslmode=disable` / `ssl-mode=DISABLED`: a plaintext target, verified as psql and the
+/// mariadb client would connect, and reported as TLS absent.
+#[test]
+fn sslmode_disable_is_a_plaintext_target() {
+    let pg = PostgresServer::start(PgOpts {
+        ssl: true,
+        hba: Hba::HostAny,
+        password: Some(PW),
+    });
+    let url = format!(
+        "postgres://app:{PW}@localhost:{}/app?sslmode=disable",
+        pg.port
+    );
+    let (ok, out) = psql_select_1(&url);
+    assert!(ok, "psql: {out}");
+    let (v, code, stderr) = verify_json(&[&url]);
+    assert_eq!(code, 0, "{} {stderr}", steps(&v));
+    assert_eq!(v["tls"], serde_json::Value::Null);
+    assert_eq!(status(&v, "tls-handshake"), "skip");
+    assert_eq!(status(&v, "auth"), "pass", "{}", message(&v, "auth"));
+    assert_eq!(status(&v, "ping"), "pass");
+    assert_eq!(v["ping"]["reply"], "1");
+    assert!(v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["check"] != "plaintext-refused"));
+    assert!(!serde_json::to_string(&v).unwrap().contains(PW));
+
+    // A server that only allows hostssl refuses the plaintext login, as it does psql.
+    let ssl_only = PostgresServer::start(PgOpts {
+        ssl: true,
+        hba: Hba::HostSslOnly,
+        password: Some(PW),
+    });
+    let url = format!(
+        "postgres://app:{PW}@localhost:{}/app?sslmode=disable",
+        ssl_only.port
+    );
+    let (ok, out) = psql_select_1(&url);
+    assert!(!ok && out.contains("no encryption"), "psql: {out}");
+    let (v, code, _) = verify_json(&[&url]);
+    assert_eq!(code, 1, "{}", steps(&v));
+    assert_eq!(status(&v, "auth"), "fail");
+    assert!(
+        message(&v, "auth").contains("no encryption"),
+        "{}",
+        message(&v, "auth")
+    );
+
+    // MariaDB without require_secure_transport, ssl-mode=DISABLED.
+    let my = MariaDbServer::start(MyOpts {
+        ssl: true,
+        require_secure_transport: false,
+        password: Some(PW),
+    });
+    let url = format!(
+        "mysql://app:{PW}@localhost:{}/app?ssl-mode=DISABLED",
+        my.port
+    );
+    let (v, code, stderr) = verify_json(&[&url]);
+    assert_eq!(code, 0, "{} {stderr}", steps(&v));
+    assert_eq!(v["tls"], serde_json::Value::Null);
+    assert_eq!(status(&v, "ping"), "pass", "{}", message(&v, "ping"));
 }

@@ -34,6 +34,8 @@ pub enum PlaintextExpectation {
 /// the user gave. Built from the plan by its caller.
 pub struct Expectations<'a> {
     pub scheme: Scheme,
+    /// TLS is spoken (false for `redis://` and `sslmode=disable`).
+    pub uses_tls: bool,
     pub port: u16,
     pub trust: &'a crate::pki::trust::TrustStore,
     pub expected_name: &'a ServerName<'static>,
@@ -173,7 +175,7 @@ pub fn judge(ev: &Evidence, exp: &Expectations<'_>, now: UnixSeconds) -> Judged 
     let mut chain = None;
     let default_tls = crate::evidence::TlsEvidence::default();
     let tls = ev.tls.as_ref().unwrap_or(&default_tls);
-    if exp.scheme.uses_tls() {
+    if exp.uses_tls {
         steps.push(session::tls_handshake(tls));
         let rejected = tls
             .failure

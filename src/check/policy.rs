@@ -107,7 +107,7 @@ pub fn judge(
         None => push(
             "tls-absent",
             Severity::Error,
-            "the target is plaintext (redis://): TLS is not in use".into(),
+            "the target is plaintext (redis://, or sslmode=disable): TLS is not in use".into(),
         ),
         Some(tls) => {
             if let Some(v) = tls.version {

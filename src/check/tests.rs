@@ -120,6 +120,7 @@ impl Setup {
     fn exp(&self) -> Expectations<'_> {
         Expectations {
             scheme: Scheme::Rediss,
+            uses_tls: true,
             port: PORT,
             trust: &self.trust,
             expected_name: &self.name,
