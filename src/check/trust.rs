@@ -204,7 +204,7 @@ fn chain_trust(
         );
     }
     let intermediates = &presented[1..];
-    let algs = crate::connect::algs::VERIFICATION_ALGS;
+    let algs = crate::pki::algs::VERIFICATION_ALGS;
     let at = crate::pki::chain::unix_time;
     let verify = |t: UnixSeconds| {
         leaf.verify_for_usage(

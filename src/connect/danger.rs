@@ -81,17 +81,17 @@ impl ServerCertVerifier for RecordingVerifier {
         // Offered only to be refused by name (see `refuse_rsa_pss_key`): without them a
         // server whose key is id-RSASSA-PSS aborts with handshake_failure, which reads as
         // the server's fault.
-        schemes.extend(crate::connect::algs::rsa_pss_pss_schemes());
+        schemes.extend(crate::pki::algs::rsa_pss_pss_schemes());
         schemes
     }
 }
 
 /// A signature by an id-RSASSA-PSS key: tlsprobe cannot verify it and says so by name.
 fn refuse_rsa_pss_key(dss: &DigitallySignedStruct) -> Result<(), rustls::Error> {
-    if crate::connect::algs::rsa_pss_pss_schemes().contains(&dss.scheme) {
+    if crate::pki::algs::rsa_pss_pss_schemes().contains(&dss.scheme) {
         return Err(rustls::Error::InvalidCertificate(
             rustls::CertificateError::Other(rustls::OtherError(Arc::new(
-                crate::connect::algs::RsaPssKeyUnsupported,
+                crate::pki::algs::RsaPssKeyUnsupported,
             ))),
         ));
     }

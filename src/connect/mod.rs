@@ -1,6 +1,5 @@
 //! Connecting: name resolution, TCP, and TLS with a verifier that records.
 
-pub mod algs;
 mod danger;
 pub mod tcp;
 pub mod tls;
@@ -36,7 +35,7 @@ pub fn classify_rustls(e: &rustls::Error) -> IoFailure {
             "the server's handshake message is larger than the 64 KiB a TLS client accepts ({m:?}): a certificate chain that is too large?"
         )),
         rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o))
-            if o.0.is::<algs::RsaPssKeyUnsupported>() =>
+            if o.0.is::<crate::pki::algs::RsaPssKeyUnsupported>() =>
         {
             IoFailure::Other(o.0.to_string())
         }

@@ -26,14 +26,14 @@ pub struct TlsParams {
 
 /// The one crypto provider tlsprobe uses (ring: no first-use RNG stall, see README), with
 /// ECDSA P-521 added for what ring lacks: handshake and certificate signatures, and
-/// client keys (see [`crate::connect::algs`]).
+/// client keys (see [`crate::pki::algs`]).
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     let ring = rustls::crypto::ring::default_provider();
     let mut kx_groups = ring.kx_groups.clone();
-    kx_groups.push(crate::connect::algs::SECP521R1);
+    kx_groups.push(crate::pki::algs::SECP521R1);
     Arc::new(rustls::crypto::CryptoProvider {
-        signature_verification_algorithms: crate::connect::algs::SUPPORTED_ALGS,
-        key_provider: crate::connect::algs::key_provider(),
+        signature_verification_algorithms: crate::pki::algs::SUPPORTED_ALGS,
+        key_provider: crate::pki::algs::key_provider(),
         kx_groups,
         ..ring
     })

@@ -205,7 +205,7 @@ fn build(
     eku: impl ExtendedKeyUsageValidator,
 ) -> Built {
     leaf.verify_for_usage(
-        crate::connect::algs::VERIFICATION_ALGS,
+        crate::pki::algs::VERIFICATION_ALGS,
         anchors,
         intermediates,
         unix_time(t),

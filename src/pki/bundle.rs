@@ -104,7 +104,7 @@ fn p521_signed_by(
     {
         return false;
     }
-    crate::connect::algs::verify_p521(
+    crate::pki::algs::verify_p521(
         &c.signature_algorithm.algorithm.to_id_string(),
         &spki.subject_public_key.data,
         c.tbs_certificate.as_ref(),

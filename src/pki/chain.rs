@@ -63,14 +63,14 @@ pub fn webpki_reason(e: &webpki::Error) -> String {
     match e {
         E::UnknownIssuer => "issuer unknown".into(),
         E::UnsupportedSignatureAlgorithmForPublicKeyContext(c)
-            if crate::connect::algs::is_rsa_pss_key(&c.public_key_algorithm_id) =>
+            if crate::pki::algs::is_rsa_pss_key(&c.public_key_algorithm_id) =>
         {
-            crate::connect::algs::RSA_PSS_ISSUER.into()
+            crate::pki::algs::RSA_PSS_ISSUER.into()
         }
         E::UnsupportedSignatureAlgorithmContext(c)
-            if crate::connect::algs::is_rsa_pss_key(&c.signature_algorithm_id) =>
+            if crate::pki::algs::is_rsa_pss_key(&c.signature_algorithm_id) =>
         {
-            crate::connect::algs::RSA_PSS_SIGNATURE.into()
+            crate::pki::algs::RSA_PSS_SIGNATURE.into()
         }
         E::UnsupportedSignatureAlgorithmContext(_)
         | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
@@ -437,7 +437,7 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
     };
     let result = leaf_ee
         .verify_for_usage(
-            crate::connect::algs::VERIFICATION_ALGS,
+            crate::pki::algs::VERIFICATION_ALGS,
             &input.trust_anchors,
             &inter_ders,
             unix_time(opts.now),

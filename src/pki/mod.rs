@@ -1,6 +1,7 @@
 //! Certificates offline: reading files, describing certificates, analysing bundles,
 //! validating paths, and the `--strict` profile rules.
 
+pub mod algs;
 pub mod bundle;
 pub mod chain;
 pub mod describe;

@@ -108,7 +108,7 @@ static ECDSA_P521_SHA256: &dyn SignatureVerificationAlgorithm = &EcdsaP521 { has
 static ECDSA_P521_SHA384: &dyn SignatureVerificationAlgorithm = &EcdsaP521 { hash: Hash::Sha384 };
 static ECDSA_P521_SHA512: &dyn SignatureVerificationAlgorithm = &EcdsaP521 { hash: Hash::Sha512 };
 
-/// Certificate signature algorithms: `crate::connect::algs::VERIFICATION_ALGS` (ring) plus P-521.
+/// Certificate signature algorithms: `crate::pki::algs::VERIFICATION_ALGS` (ring) plus P-521.
 pub static VERIFICATION_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
     w::ECDSA_P256_SHA256,
     w::ECDSA_P256_SHA384,
