@@ -87,8 +87,9 @@ pub async fn verify_once(plan: &VerifyPlan) -> VerifyReport {
 pub async fn verify_once_keeping_stream(plan: &VerifyPlan) -> (VerifyReport, Option<RedisStream>) {
     let now = plan.at.unwrap_or_else(clock::now);
     let mut kept = None;
-    let evidence = collect(plan, now, &mut kept).await;
-    let judged = check::judge(&evidence, &plan.expectations(now), now);
+    let mut gate = None;
+    let evidence = collect(plan, now, &mut kept, &mut gate).await;
+    let judged = check::judge(&evidence, &plan.expectations(now), now, gate);
     let report = build_report(plan, &evidence, judged);
     let usable = report.verdict == report::Verdict::Pass && plan.target.scheme == Scheme::Rediss;
     (report, kept.filter(|_| usable))
@@ -99,11 +100,13 @@ fn ms_since(t: StdInstant) -> f64 {
 }
 
 /// Every observation of one attempt, in the order the protocol allows them.
-/// `kept` receives the TLS stream once the round trip is done (for discovery).
+/// `kept` receives the TLS stream once the round trip is done (for discovery); `gate`, the
+/// chain judgement asked before credentials are sent (the judge reuses it).
 pub async fn collect(
     plan: &VerifyPlan,
     now: UnixSeconds,
     kept: &mut Option<RedisStream>,
+    gate: &mut Option<check::ChainJudgement>,
 ) -> Evidence {
     let t = StdInstant::now();
     let resolved = tcp::resolve_planned(
@@ -181,9 +184,11 @@ pub async fn collect(
                 now,
                 plan.warn_days,
             );
-            judged.trusted
+            let ok = judged.trusted
                 && !(plan.strict
-                    && check::strict::step(&judged, now).status == crate::finding::Status::Fail)
+                    && check::strict::step(&judged, now).status == crate::finding::Status::Fail);
+            *gate = Some(judged);
+            ok
         };
         ev.credentials_withheld = plan.password.is_some() && !trusted;
         ev.app = match stream {

@@ -128,8 +128,15 @@ impl Steps {
     }
 }
 
-/// Judges one attempt.
-pub fn judge(ev: &Evidence, exp: &Expectations<'_>, now: UnixSeconds) -> Judged {
+/// Judges one attempt. `prejudged`: the chain judgement already made of the same presented chain (at the
+/// credentials gate) with the same trust store, name, time and threshold: it is a pure
+/// function of those, and path building is the costly part of a verification.
+pub fn judge(
+    ev: &Evidence,
+    exp: &Expectations<'_>,
+    now: UnixSeconds,
+    prejudged: Option<ChainJudgement>,
+) -> Judged {
     let mut steps = Steps {
         order: steps_for(exp),
         checks: Vec::new(),
@@ -202,13 +209,15 @@ pub fn judge(ev: &Evidence, exp: &Expectations<'_>, now: UnixSeconds) -> Judged 
                 return steps.finish(None);
             }
         } else {
-            let judged = trust::judge_chain(
-                &tls.record.presented,
-                exp.trust,
-                exp.expected_name,
-                now,
-                exp.warn_days,
-            );
+            let judged = prejudged.unwrap_or_else(|| {
+                trust::judge_chain(
+                    &tls.record.presented,
+                    exp.trust,
+                    exp.expected_name,
+                    now,
+                    exp.warn_days,
+                )
+            });
             steps.checks.extend(judged.checks.iter().cloned());
             if exp.strict {
                 steps.push(strict::step(&judged, now));

@@ -152,6 +152,7 @@ fn a_good_attempt_passes_every_step_in_report_order() {
         &evidence(Some(handshake("server-chain.pem")), redis_ok()),
         &s.exp(),
         NOW,
+        None,
     );
     let order: Vec<Step> = j.checks.iter().map(|c| c.check).collect();
     assert_eq!(
@@ -187,7 +188,7 @@ fn resolve_failure_skips_everything_after_it() {
     let mut ev = evidence(None, App::NotReached);
     ev.resolve.value = Err(ResolveError::NoSuchHost("nowhere.invalid".into()));
     ev.tcp = None;
-    let j = judge(&ev, &s.exp(), NOW);
+    let j = judge(&ev, &s.exp(), NOW, None);
     assert_eq!(status(&j, Step::Resolve), Status::Fail);
     assert!(step(&j, Step::Resolve).message.contains("no such host"));
     for later in [Step::Tcp, Step::TlsHandshake, Step::Auth, Step::Ping] {
@@ -205,7 +206,7 @@ fn tcp_refusal_fails_tcp() {
         value: Err(ConnectError::Refused(addr())),
         ms: 0.1,
     });
-    let j = judge(&ev, &s.exp(), NOW);
+    let j = judge(&ev, &s.exp(), NOW, None);
     assert_eq!(status(&j, Step::Tcp), Status::Fail);
     assert!(step(&j, Step::Tcp).message.contains("nothing listens"));
     assert_eq!(status(&j, Step::ChainTrust), Status::Skip);
@@ -218,7 +219,7 @@ fn a_silent_handshake_fails_tls_handshake() {
         failure: Some(IoFailure::Timeout),
         ..TlsEvidence::default()
     };
-    let j = judge(&evidence(Some(tls), App::NotReached), &s.exp(), NOW);
+    let j = judge(&evidence(Some(tls), App::NotReached), &s.exp(), NOW, None);
     assert_eq!(status(&j, Step::TlsHandshake), Status::Fail);
     assert!(step(&j, Step::TlsHandshake).message.contains("deadline"));
     assert_eq!(status(&j, Step::ChainTrust), Status::Skip);
@@ -232,6 +233,7 @@ fn an_unknown_issuer_fails_chain_trust_and_skips_anchor() {
         &evidence(Some(handshake("server-chain.pem")), redis_ok()),
         &s.exp(),
         NOW,
+        None,
     );
     assert_eq!(status(&j, Step::ChainTrust), Status::Fail);
     assert!(step(&j, Step::ChainTrust)
@@ -248,6 +250,7 @@ fn the_anchor_warning_is_a_verified_fact() {
         &evidence(Some(handshake("server-chain.pem")), redis_ok()),
         &s.exp(),
         NOW,
+        None,
     );
     assert_eq!(status(&j, Step::Anchor), Status::Warn);
     let a = j.chain.as_ref().unwrap().anchor.clone().unwrap();
@@ -258,6 +261,7 @@ fn the_anchor_warning_is_a_verified_fact() {
         &evidence(Some(handshake("server-chain.pem")), redis_ok()),
         &s.exp(),
         NOW,
+        None,
     );
     assert_eq!(
         status(&j, Step::Anchor),
@@ -276,6 +280,7 @@ fn a_wrong_name_fails_server_name() {
         &evidence(Some(handshake("server-wrong-name-chain.pem")), redis_ok()),
         &s.exp(),
         NOW,
+        None,
     );
     assert_eq!(status(&j, Step::ChainTrust), Status::Pass);
     assert_eq!(status(&j, Step::ServerName), Status::Fail);
@@ -291,6 +296,7 @@ fn an_expired_leaf_fails_expiry_not_chain_trust() {
         &evidence(Some(handshake("server-expired-chain.pem")), redis_ok()),
         &s.exp(),
         NOW,
+        None,
     );
     assert_eq!(status(&j, Step::ChainTrust), Status::Pass);
     assert_eq!(status(&j, Step::Expiry), Status::Fail);
@@ -302,6 +308,7 @@ fn an_expired_leaf_fails_expiry_not_chain_trust() {
         &evidence(Some(handshake("server-chain.pem")), redis_ok()),
         &exp,
         NOW,
+        None,
     );
     assert_eq!(status(&j, Step::Expiry), Status::Warn);
 }
@@ -315,6 +322,7 @@ fn strict_runs_on_the_verified_path_when_asked() {
         &evidence(Some(handshake("server-chain.pem")), redis_ok()),
         &exp,
         NOW,
+        None,
     );
     assert_eq!(
         status(&j, Step::Strict),
@@ -339,7 +347,7 @@ fn a_tls13_alert_after_the_handshake_is_a_client_cert_rejection() {
         }),
         ..AppEvidence::default()
     });
-    let j = judge(&evidence(Some(tls), app), &s.exp(), NOW);
+    let j = judge(&evidence(Some(tls), app), &s.exp(), NOW, None);
     assert_eq!(status(&j, Step::ClientCert), Status::Fail);
     assert!(step(&j, Step::ClientCert)
         .message
@@ -358,7 +366,7 @@ fn withheld_credentials_name_the_failed_checks() {
         App::Redis(AppEvidence::default()),
     );
     ev.credentials_withheld = true;
-    let j = judge(&ev, &s.exp(), NOW);
+    let j = judge(&ev, &s.exp(), NOW, None);
     assert_eq!(status(&j, Step::Auth), Status::Skip);
     assert_eq!(
         step(&j, Step::Auth).message,
@@ -374,7 +382,7 @@ fn auth_and_ping_replies() {
         auth: err_exchange("WRONGPASS invalid username-password pair"),
         ..AppEvidence::default()
     });
-    let j = judge(&evidence(tls(), wrongpass), &s.exp(), NOW);
+    let j = judge(&evidence(tls(), wrongpass), &s.exp(), NOW, None);
     assert_eq!(status(&j, Step::Auth), Status::Fail);
     assert!(step(&j, Step::Auth).message.contains("wrong password"));
 
@@ -383,7 +391,7 @@ fn auth_and_ping_replies() {
         ping: err_exchange("NOPERM User alice has no permissions to run the 'ping' command"),
         ..AppEvidence::default()
     });
-    let j = judge(&evidence(tls(), noperm), &s.exp(), NOW);
+    let j = judge(&evidence(tls(), noperm), &s.exp(), NOW, None);
     assert_eq!(status(&j, Step::Ping), Status::Warn);
     assert!(j.passed());
 
@@ -392,7 +400,7 @@ fn auth_and_ping_replies() {
         ping: ok_exchange("HELLO"),
         ..AppEvidence::default()
     });
-    let j = judge(&evidence(tls(), odd), &s.exp(), NOW);
+    let j = judge(&evidence(tls(), odd), &s.exp(), NOW, None);
     assert_eq!(status(&j, Step::Ping), Status::Fail);
 }
 
@@ -415,6 +423,7 @@ fn a_sql_error_after_the_login_fails_ping() {
         &evidence(Some(handshake("server-chain.pem")), App::Sql(sql)),
         &exp,
         NOW,
+        None,
     );
     assert_eq!(status(&j, Step::Auth), Status::Pass);
     assert_eq!(status(&j, Step::Ping), Status::Fail);
@@ -447,7 +456,7 @@ fn plaintext_probes_are_judged_per_port() {
         ],
         not_run: None,
     });
-    let j = judge(&ev, &exp, NOW);
+    let j = judge(&ev, &exp, NOW, None);
     assert_eq!(status(&j, Step::PlaintextRefused), Status::Fail);
     let msg = &step(&j, Step::PlaintextRefused).message;
     assert!(msg.contains("port 6379: plaintext was served"), "{msg}");
@@ -468,6 +477,7 @@ fn the_client_certificate_is_prechecked() {
         &evidence(Some(handshake("server-chain.pem")), redis_ok()),
         &exp,
         NOW,
+        None,
     );
     assert_eq!(j.checks[0].check, Step::ClientPolicy);
     assert_eq!(status(&j, Step::ClientPolicy), Status::Fail);
