@@ -14,7 +14,7 @@ cargo build --release --locked --quiet
 bin=$PWD/target/release/tlsprobe
 work=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; sleep 0.3; rm -rf "$work" 2>/dev/null || true; }
 trap cleanup EXIT
 
 # median_ms NAME CMD... : prints the median wall time in ms of CMD (stdout discarded)

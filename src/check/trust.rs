@@ -123,9 +123,13 @@ pub fn judge_chain(
 
     let (trust_check, anchor, path_ders, verified_at) =
         chain_trust(&leaf, leaf_der, presented, trust, &chain, now);
-    let first_only_ok = anchor
-        .as_ref()
-        .is_some_and(|a| first_only_verifies(presented, trust, &a.file, verified_at));
+    // Certificate #0 of the anchor's file anchors the path itself (directly, or as the
+    // root the bundle leads to): nothing to ask again. Otherwise a second verification with
+    // #0 alone tells whether a client that imports only it would fail.
+    let first_only_ok = anchor.as_ref().is_some_and(|a| {
+        (a.index == 0 && a.via.is_empty())
+            || first_only_verifies(presented, trust, &a.file, verified_at)
+    });
     let anchor_check = anchor_check(&trust_check, anchor.as_ref(), trust, first_only_ok);
     let name_check = server_name_check(&leaf, expected, chain.first());
     // Without a verified path only the leaf is judged: extra certificates a server sends
