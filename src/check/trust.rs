@@ -134,21 +134,20 @@ pub fn judge_chain(
     let name_check = server_name_check(&leaf, expected, chain.first());
     // Without a verified path only the leaf is judged: extra certificates a server sends
     // (or a decoy) must not take the blame.
+    // Each certificate is described once: the path reuses the presented chain's
+    // descriptions (only a bundle anchor is new).
+    let path_infos = describe_path(&path_ders, presented, &chain, now);
     let judged = if trust_check.status == Status::Pass {
-        &path_ders[..]
+        &path_infos[..]
     } else {
-        &path_ders[..1.min(path_ders.len())]
+        &path_infos[..1.min(path_infos.len())]
     };
     let expiry_check = expiry_check(judged, now, warn_days);
     let trusted = trust_check.status == Status::Pass
         && name_check.status == Status::Pass
         && expiry_check.status != Status::Fail;
     let verified_path = if trust_check.status == Status::Pass {
-        path_ders
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| describe::describe(i, d, now).ok())
-            .collect()
+        path_infos
     } else {
         vec![]
     };
@@ -294,8 +293,8 @@ fn chain_trust(
             }
             let names: Vec<String> = path_ders
                 .iter()
-                .filter_map(|d| describe::describe(0, d, now).ok())
-                .map(|c| c.subject)
+                .filter_map(|d| x509_parser::parse_x509_certificate(d).ok())
+                .map(|(_, c)| describe::display_name(c.subject()))
                 .collect();
             let mut msg = format!(
                 "chain leads to {}",
@@ -589,12 +588,32 @@ fn server_name_check(
     }
 }
 
-fn expiry_check(path: &[Vec<u8>], now: UnixSeconds, warn_days: i64) -> Check {
-    let infos: Vec<CertInfo> = path
-        .iter()
+/// The certificates of `path` described, index = position on the path; a certificate
+/// that was presented reuses its description from `chain`.
+fn describe_path(
+    path: &[Vec<u8>],
+    presented: &[CertificateDer<'_>],
+    chain: &[CertInfo],
+    now: UnixSeconds,
+) -> Vec<CertInfo> {
+    path.iter()
         .enumerate()
-        .filter_map(|(i, d)| describe::describe(i, d, now).ok())
-        .collect();
+        .filter_map(|(i, d)| {
+            let known = presented
+                .iter()
+                .position(|p| p.as_ref() == d.as_slice())
+                .and_then(|j| chain.iter().find(|c| c.index == j));
+            let mut info = match known {
+                Some(c) => c.clone(),
+                None => describe::describe(i, d, now).ok()?,
+            };
+            info.index = i;
+            Some(info)
+        })
+        .collect()
+}
+
+fn expiry_check(infos: &[CertInfo], now: UnixSeconds, warn_days: i64) -> Check {
     let Some(leaf) = infos.first() else {
         return Check::new(Step::Expiry, Status::Skip, "no certificate");
     };
