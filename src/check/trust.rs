@@ -63,18 +63,6 @@ pub fn judge_chain(
         .enumerate()
         .filter_map(|(i, der)| describe::describe(i, der, now).ok())
         .collect();
-    let ders: Vec<&[u8]> = presented.iter().map(|c| c.as_ref()).collect();
-    if chain.len() == ders.len() {
-        crate::pki::bundle::analyse(
-            &mut chain,
-            &ders,
-            crate::pki::bundle::Options {
-                now,
-                warn_days,
-                check_signatures: false,
-            },
-        );
-    }
     let skip = |name, why: &str| Check::new(name, Status::Skip, why);
 
     let Some(leaf_der) = presented.first() else {
@@ -100,6 +88,7 @@ pub fn judge_chain(
     let leaf = match EndEntityCert::try_from(leaf_der) {
         Ok(l) => l,
         Err(e) => {
+            link_presented(&mut chain, presented, &[], false, now, warn_days);
             return ChainJudgement {
                 checks: vec![
                     Check::new(
@@ -117,12 +106,20 @@ pub fn judge_chain(
                 verified_path: vec![],
                 verified_der: vec![],
                 anchor_position: None,
-            }
+            };
         }
     };
 
     let (trust_check, anchor, path_ders, verified_at) =
         chain_trust(&leaf, leaf_der, presented, trust, &chain, now);
+    link_presented(
+        &mut chain,
+        presented,
+        &path_ders,
+        trust_check.status == Status::Pass,
+        now,
+        warn_days,
+    );
     // Certificate #0 of the anchor's file anchors the path itself (directly, or as the
     // root the bundle leads to): nothing to ask again. Otherwise a second verification with
     // #0 alone tells whether a client that imports only it would fail.
@@ -586,6 +583,45 @@ fn server_name_check(
             ),
         ),
     }
+}
+
+/// Links `issued_by` in the presented chain. Along a path webpki verified, the links are
+/// the path's own (their signatures were just verified); otherwise, or for presented
+/// certificates off the path, the bundle analysis confirms each link by its signature.
+fn link_presented(
+    chain: &mut [CertInfo],
+    presented: &[CertificateDer<'_>],
+    path: &[Vec<u8>],
+    verified: bool,
+    now: UnixSeconds,
+    warn_days: i64,
+) {
+    if chain.len() != presented.len() {
+        return;
+    }
+    let at = |d: &[u8]| presented.iter().position(|p| p.as_ref() == d);
+    let on_path = verified
+        && presented
+            .iter()
+            .all(|p| path.iter().any(|d| d.as_slice() == p.as_ref()));
+    if on_path {
+        for w in path.windows(2) {
+            if let (Some(i), Some(j)) = (at(&w[0]), at(&w[1])) {
+                chain[i].issued_by = Some(j);
+            }
+        }
+        return;
+    }
+    let ders: Vec<&[u8]> = presented.iter().map(|c| c.as_ref()).collect();
+    crate::pki::bundle::analyse(
+        chain,
+        &ders,
+        crate::pki::bundle::Options {
+            now,
+            warn_days,
+            check_signatures: false,
+        },
+    );
 }
 
 /// The certificates of `path` described, index = position on the path; a certificate
