@@ -313,23 +313,21 @@ fn client_auth_required(
     without_cert: Option<&crate::report::VerifyReport>,
     had_cert: bool,
 ) -> Option<bool> {
+    use crate::check::policy::{without_client_cert_outcome, WithoutClientCert};
     use crate::finding::Status;
     use crate::step::Step;
     let status = |r: &crate::report::VerifyReport, step: Step| {
         r.checks.iter().find(|c| c.check == step).map(|c| c.status)
     };
-    let refused =
-        |r: &crate::report::VerifyReport| status(r, Step::ClientCert) == Some(Status::Fail);
-    let served = |r: &crate::report::VerifyReport| {
-        matches!(status(r, Step::Ping), Some(Status::Pass | Status::Warn)) || r.asked_for_auth
-    };
-    if let Some(bare) = without_cert {
-        if refused(bare) {
-            return Some(true);
-        }
-        if served(bare) {
-            return Some(false);
-        }
+    // The same judgement as the policy's `client-auth-not-required`.
+    let known =
+        |r: &crate::report::VerifyReport| match without_client_cert_outcome(&r.policy_facts()) {
+            WithoutClientCert::Refused => Some(true),
+            WithoutClientCert::Served => Some(false),
+            WithoutClientCert::Unclear(_) => None,
+        };
+    if let Some(k) = without_cert.and_then(known) {
+        return Some(k);
     }
     let handshake_ok = status(report, Step::TlsHandshake) == Some(Status::Pass);
     let requested = report.tls.as_ref().is_some_and(|t| t.client_cert_requested);
@@ -338,12 +336,7 @@ fn client_auth_required(
         return Some(false);
     }
     if !had_cert {
-        if refused(report) {
-            return Some(true);
-        }
-        if served(report) {
-            return Some(false);
-        }
+        return known(report);
     }
     None
 }

@@ -89,8 +89,10 @@ pub async fn verify_once_keeping_stream(plan: &VerifyPlan) -> (VerifyReport, Opt
     let mut kept = None;
     let mut gate = None;
     let evidence = collect(plan, now, &mut kept, &mut gate).await;
-    let judged = check::judge(&evidence, &plan.expectations(now), now, gate);
-    let report = build_report(plan, &evidence, judged);
+    let expectations = plan.expectations(now);
+    let client_not_after = expectations.client.as_ref().map(|c| c.not_after);
+    let judged = check::judge(&evidence, &expectations, now, gate);
+    let report = build_report(plan, &evidence, judged, client_not_after);
     let usable = report.verdict == report::Verdict::Pass && plan.target.scheme == Scheme::Rediss;
     (report, kept.filter(|_| usable))
 }
@@ -253,7 +255,12 @@ async fn plaintext_sql(mut s: TcpStream, plan: &VerifyPlan) -> App {
 }
 
 /// The report: what was observed, the steps as judged, the verdict.
-fn build_report(plan: &VerifyPlan, ev: &Evidence, judged: check::Judged) -> VerifyReport {
+fn build_report(
+    plan: &VerifyPlan,
+    ev: &Evidence,
+    judged: check::Judged,
+    client_not_after: Option<UnixSeconds>,
+) -> VerifyReport {
     let tls = plan.target.uses_tls().then(|| {
         // Non-null for every TLS target, even when the handshake was never reached.
         let t = ev.tls.clone().unwrap_or_default();
@@ -318,15 +325,6 @@ fn build_report(plan: &VerifyPlan, ev: &Evidence, judged: check::Judged) -> Veri
             .any(|x| matches!(&x.outcome, Ok(Reply::Error(e)) if e.starts_with("NOAUTH"))),
         _ => false,
     };
-    let client_not_after = plan.client.as_ref().and_then(|c| {
-        let leaf = c.chain.first()?;
-        Some(
-            crate::pki::describe::describe(0, leaf, crate::clock::now())
-                .ok()?
-                .raw
-                .not_after,
-        )
-    });
     VerifyReport {
         changes: None,
         client_not_after,

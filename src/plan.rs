@@ -418,6 +418,7 @@ impl VerifyPlan {
                 subject: info.subject,
                 issuer: info.issuer,
                 chain_len: c.chain.len(),
+                not_after: info.raw.not_after,
             })
         });
         let chain: &[CertificateDer<'static>] =

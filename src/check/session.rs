@@ -102,6 +102,8 @@ pub struct ClientSummary {
     pub chain_len: usize,
     /// The leaf is not self-signed, so the server needs its issuer.
     pub needs_issuer: bool,
+    /// The leaf's notAfter (for metrics).
+    pub not_after: crate::clock::UnixSeconds,
 }
 
 /// The application round trip reduced to what the client-certificate judgement needs.
