@@ -13,7 +13,9 @@
 //!   target, expectations).
 //! - `target`: `host:port`, `rediss://`, `redis://`, `postgres://`, `mysql://`, `tls://`.
 //! - `pki`: PEM/DER reading, certificate description, bundle analysis, the trust store,
-//!   offline path validation (`chain`) and the `--strict` profile rules (`strict`).
+//!   the one chain validator (`path`, rustls-webpki, used by verify, chain and mtls), the
+//!   one expiry judgement (`validity`), offline path validation (`chain`) and the
+//!   `--strict` profile rules (`strict`).
 //! - `connect`: TCP and TLS; `connect::danger` (private) holds the verifier that records
 //!   instead of aborting.
 //! - `probe`: application round trips (Redis AUTH and PING; PostgreSQL and MySQL login and

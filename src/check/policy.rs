@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::evidence::{suite_name, version_name};
 use crate::finding::{Check, Severity, Status};
 use crate::pki::describe::{CertInfo, Role, WeakHash};
+use crate::pki::validity;
 use crate::step::Step;
 
 /// A policy rule violated by a target (or a bundle).
@@ -145,8 +146,8 @@ pub fn judge(
         }
     }
 
-    if let Some(c) = r.certs.iter().min_by_key(|c| c.raw.not_after) {
-        if c.days_left < policy.fail_days {
+    if let Some((_, c)) = validity::earliest(r.certs) {
+        if validity::days_left_below(c, policy.fail_days) {
             push(
                 "cert-expiry",
                 Severity::Error,
@@ -155,7 +156,7 @@ pub fn judge(
                     c.subject, c.days_left, policy.fail_days
                 ),
             );
-        } else if c.days_left < policy.warn_days {
+        } else if validity::days_left_below(c, policy.warn_days) {
             push(
                 "cert-expiry",
                 Severity::Warn,

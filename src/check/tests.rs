@@ -622,3 +622,52 @@ fn policy_plaintext_and_client_auth_rules_read_step_statuses() {
 }
 
 use crate::finding::Severity;
+
+#[test]
+fn the_first_certificate_alone_is_judged_with_the_same_algorithms_as_the_path() {
+    // [P-521 root, P-521 intermediate]: the path is anchored by #1 and leads up to #0, and
+    // #0 alone verifies it too. The second verification once used webpki's default
+    // algorithms (no ECDSA P-521/SHA-512) and so warned wrongly that clients importing only
+    // the first certificate would fail.
+    let chain = certs("p521-signed-server-chain.pem");
+    let root = certs("p521-root.pem");
+    let anchors = [webpki::anchor_from_trusted_cert(&root[0]).unwrap()];
+    let ee = webpki::EndEntityCert::try_from(&chain[0]).unwrap();
+    let with_defaults = ee.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &anchors,
+        &chain[1..],
+        crate::pki::path::unix_time(NOW),
+        webpki::KeyUsage::server_auth(),
+        None,
+        None,
+    );
+    assert!(
+        with_defaults.is_err(),
+        "the regression needs a path webpki's defaults refuse"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("p521-bundle.pem");
+    let mut pem = std::fs::read(testdata("p521-root.pem")).unwrap();
+    pem.extend(std::fs::read(testdata("p521-intermediate.pem")).unwrap());
+    std::fs::write(&bundle, pem).unwrap();
+    let s = Setup {
+        trust: TrustStore::from_files(&[bundle]).unwrap(),
+        name: localhost(),
+    };
+    let j = judge(
+        &evidence(Some(handshake("p521-signed-server-chain.pem")), redis_ok()),
+        &s.exp(),
+        NOW,
+        None,
+    );
+    assert_eq!(status(&j, Step::ChainTrust), Status::Pass);
+    let a = j.chain.as_ref().unwrap().anchor.clone().unwrap();
+    assert_eq!((a.index, a.via), (0, vec![1]));
+    assert_eq!(
+        status(&j, Step::Anchor),
+        Status::Pass,
+        "{}",
+        step(&j, Step::Anchor).message
+    );
+}

@@ -7,13 +7,14 @@
 use crate::step::Step;
 use rustls_pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
-use webpki::{EndEntityCert, KeyUsage};
+use webpki::EndEntityCert;
 
-use crate::clock::{days_until, rfc3339, UnixSeconds};
+use crate::clock::{rfc3339, UnixSeconds};
 use crate::finding::{Check, Status};
-use crate::pki::chain::is_time_error;
 use crate::pki::describe::{self, CertInfo};
+use crate::pki::path::{PathQuery, Refused, Usage};
 use crate::pki::trust::TrustStore;
+use crate::pki::validity::{self, Validity};
 
 /// Which trusted certificate anchored the chain.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -204,34 +205,17 @@ fn chain_trust(
         );
     }
     let intermediates = &presented[1..];
-    let algs = crate::pki::algs::VERIFICATION_ALGS;
-    let at = crate::pki::chain::unix_time;
-    let verify = |t: UnixSeconds| {
-        leaf.verify_for_usage(
-            algs,
-            &trust.anchors,
-            intermediates,
-            at(t),
-            KeyUsage::server_auth(),
-            None,
-            None,
-        )
+    let query = PathQuery {
+        leaf,
+        anchors: &trust.anchors,
+        intermediates,
+        usage: Usage::Server,
+        crls: &[],
+        max_depth: None,
     };
-
-    let mut result = verify(now);
-    let mut judged_at_other_time = false;
-    let mut verified_at = now;
-    if matches!(&result, Err(e) if is_time_error(e)) {
-        judged_at_other_time = true;
-        for t in candidate_times(chain) {
-            verified_at = t;
-            result = verify(t);
-            if !matches!(&result, Err(e) if is_time_error(e)) {
-                break;
-            }
-        }
-    }
-    if matches!(&result, Err(e) if is_time_error(e)) {
+    let (mut result, verified_at) = query.apart_from_dates(now, candidate_times(chain));
+    let judged_at_other_time = verified_at != now || matches!(&result, Err(r) if r.is_time());
+    if matches!(&result, Err(r) if r.is_time()) {
         // webpki ranks date errors above the others, so one expired certificate with a
         // matching name hides why the rest of the chain is refused. Ask again without the
         // certificates that are out of their dates now, for the real reason.
@@ -243,28 +227,24 @@ fn chain_trust(
         let current: Vec<CertificateDer<'_>> = intermediates
             .iter()
             .zip(described)
-            .filter(|(_, c)| c.raw.not_before <= now && now <= c.raw.not_after)
+            .filter(|(_, c)| Validity::of(c, now).is_current())
             .map(|(d, _)| d.clone())
             .collect();
         if current.len() < intermediates.len() {
-            if let Err(e) = leaf.verify_for_usage(
-                algs,
-                &trust.anchors,
-                &current,
-                at(now),
-                KeyUsage::server_auth(),
-                None,
-                None,
-            ) {
-                if !is_time_error(&e) {
-                    result = Err(e);
+            let without = PathQuery {
+                intermediates: &current,
+                ..query
+            };
+            if let Err(r) = without.at(now) {
+                if !r.is_time() {
+                    result = Err(r);
                 }
             }
         }
     }
     match result {
         Ok(path) => {
-            let idx = trust.anchors.iter().position(|a| a == path.anchor());
+            let idx = Some(path.anchor);
             // The path ends at a bundle certificate; like openssl, follow it up through
             // the bundle to the self-signed root that issued it.
             let (via, top) = match idx {
@@ -280,7 +260,7 @@ fn chain_trust(
                 via: via.iter().map(|i| trust.sources[*i].index).collect(),
             });
             let mut path_ders: Vec<Vec<u8>> = vec![leaf_der.to_vec()];
-            path_ders.extend(path.intermediate_certificates().map(|c| c.der().to_vec()));
+            path_ders.extend(path.intermediates);
             for d in via
                 .iter()
                 .chain(top.iter())
@@ -312,7 +292,7 @@ fn chain_trust(
                 verified_at,
             )
         }
-        Err(e) => {
+        Err(Refused { error: e, .. }) => {
             let presented_names = chain
                 .iter()
                 .map(|c| c.subject.clone())
@@ -416,15 +396,15 @@ fn first_only_verifies(
     {
         return true;
     }
-    leaf.verify_for_usage(
-        webpki::ALL_VERIFICATION_ALGS,
-        &trust.anchors[first..=first],
-        &presented[1..],
-        crate::pki::chain::unix_time(at),
-        KeyUsage::server_auth(),
-        None,
-        None,
-    )
+    PathQuery {
+        leaf: &leaf,
+        anchors: &trust.anchors[first..=first],
+        intermediates: &presented[1..],
+        usage: Usage::Server,
+        crls: &[],
+        max_depth: None,
+    }
+    .at(at)
     .is_ok()
 }
 
@@ -461,7 +441,7 @@ fn webpki_reason(e: &webpki::Error) -> String {
         E::CertExpired { .. } | E::CertNotValidYet { .. } => {
             "the certificates have no common validity period".into()
         }
-        other => crate::pki::chain::webpki_reason(other),
+        other => crate::pki::path::webpki_reason(other),
     }
 }
 
@@ -661,37 +641,27 @@ fn expiry_check(infos: &[CertInfo], now: UnixSeconds, warn_days: i64) -> Check {
         }
     };
     for (i, c) in infos.iter().enumerate() {
-        if c.raw.not_after < now {
-            return Check::new(
-                Step::Expiry,
-                Status::Fail,
-                format!(
-                    "{} {} expired {} ({} days ago)",
-                    role(i),
-                    c.subject,
-                    rfc3339(c.raw.not_after),
-                    -days_until(c.raw.not_after, now)
-                ),
-            );
-        }
-        if c.raw.not_before > now {
-            return Check::new(
-                Step::Expiry,
-                Status::Fail,
-                format!(
-                    "{} {} is not valid before {}",
-                    role(i),
-                    c.subject,
-                    rfc3339(c.raw.not_before)
-                ),
-            );
-        }
+        let out_of_dates = match Validity::of(c, now) {
+            Validity::Expired {
+                not_after,
+                days_ago,
+            } => format!(
+                "{} {} expired {} ({days_ago} days ago)",
+                role(i),
+                c.subject,
+                rfc3339(not_after)
+            ),
+            Validity::NotYetValid { not_before } => format!(
+                "{} {} is not valid before {}",
+                role(i),
+                c.subject,
+                rfc3339(not_before)
+            ),
+            Validity::Current { .. } => continue,
+        };
+        return Check::new(Step::Expiry, Status::Fail, out_of_dates);
     }
-    let (ei, earliest) = infos
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, c)| c.raw.not_after)
-        .unwrap_or((0, leaf));
+    let (ei, earliest) = validity::earliest(infos).unwrap_or((0, leaf));
     let leaf_msg = format!(
         "leaf expires {} ({} days left)",
         rfc3339(leaf.raw.not_after),
@@ -707,7 +677,7 @@ fn expiry_check(infos: &[CertInfo], now: UnixSeconds, warn_days: i64) -> Check {
             earliest.days_left
         )
     };
-    if earliest.days_left < warn_days {
+    if Validity::of(earliest, now).expiring_within(warn_days) {
         Check::new(
             Step::Expiry,
             Status::Warn,

@@ -6,15 +6,16 @@
 
 use crate::step::Step;
 use rustls_pki_types::{CertificateDer, TrustAnchor};
-use webpki::{EndEntityCert, ExtendedKeyUsageValidator, KeyUsage};
+use webpki::EndEntityCert;
 
 use crate::cli::Validation;
-use crate::clock::{days_until, rfc3339, UnixSeconds};
+use crate::clock::{rfc3339, UnixSeconds};
 use crate::finding::{Check, Finding, Severity, Status};
 use crate::mtls::subject::{match_san, match_subject, CertSubject};
 use crate::mtls::{ConfigSummary, MtlsPolicy};
-use crate::pki::chain::{is_time_error, unix_time, webpki_reason, AnyPurpose};
 use crate::pki::describe::{self, CertInfo};
+use crate::pki::path::{webpki_reason, PathQuery, Refused, Usage};
+use crate::pki::validity::Validity;
 use crate::report::AnchorInfo;
 
 /// A certificate of the server's trusted list, with where it came from.
@@ -160,67 +161,38 @@ fn enforcement_step(config: &ConfigSummary) -> Option<Check> {
 
 /// The leaf's own dates: (status, short message). Expiry is excused when `allow_outdated`.
 pub fn leaf_dates(leaf: &CertInfo, allow_outdated: bool, now: UnixSeconds) -> (Status, String) {
-    if leaf.raw.not_before > now {
-        return (
+    match Validity::of(leaf, now) {
+        Validity::NotYetValid { not_before } => (
             Status::Fail,
             format!(
                 "the client certificate is not valid before {}",
-                rfc3339(leaf.raw.not_before)
+                rfc3339(not_before)
             ),
-        );
+        ),
+        Validity::Expired {
+            not_after,
+            days_ago,
+        } if allow_outdated => (
+            Status::Warn,
+            format!(
+                "the client certificate expired {} ({days_ago} days ago); accepted because outdated client certificates are allowed (mtls_allow_outdated_certs)",
+                rfc3339(not_after)
+            ),
+        ),
+        Validity::Expired {
+            not_after,
+            days_ago,
+        } => (
+            Status::Fail,
+            format!(
+                "the client certificate expired {} ({days_ago} days ago)\nhint: the server accepts outdated client certificates only with mtls_allow_outdated_certs (--allow-outdated)",
+                rfc3339(not_after)
+            ),
+        ),
+        Validity::Current { not_after, .. } => {
+            (Status::Pass, format!("valid until {}", rfc3339(not_after)))
+        }
     }
-    if leaf.raw.not_after < now {
-        let ago = -days_until(leaf.raw.not_after, now);
-        return if allow_outdated {
-            (
-                Status::Warn,
-                format!(
-                    "the client certificate expired {} ({ago} days ago); accepted because outdated client certificates are allowed (mtls_allow_outdated_certs)",
-                    rfc3339(leaf.raw.not_after)
-                ),
-            )
-        } else {
-            (
-                Status::Fail,
-                format!(
-                    "the client certificate expired {} ({ago} days ago)\nhint: the server accepts outdated client certificates only with mtls_allow_outdated_certs (--allow-outdated)",
-                    rfc3339(leaf.raw.not_after)
-                ),
-            )
-        };
-    }
-    (
-        Status::Pass,
-        format!("valid until {}", rfc3339(leaf.raw.not_after)),
-    )
-}
-
-type Built = Result<(usize, Vec<Vec<u8>>), webpki::Error>;
-
-fn build(
-    leaf: &EndEntityCert<'_>,
-    anchors: &[TrustAnchor<'_>],
-    intermediates: &[CertificateDer<'_>],
-    t: UnixSeconds,
-    eku: impl ExtendedKeyUsageValidator,
-) -> Built {
-    leaf.verify_for_usage(
-        crate::pki::algs::VERIFICATION_ALGS,
-        anchors,
-        intermediates,
-        unix_time(t),
-        eku,
-        None,
-        None,
-    )
-    .map(|path| {
-        let idx = anchors.iter().position(|a| a == path.anchor()).unwrap_or(0);
-        let inters = path
-            .intermediate_certificates()
-            .map(|c| c.der().to_vec())
-            .collect();
-        (idx, inters)
-    })
 }
 
 /// `chain`: the presented chain must lead to a trusted certificate (client-auth usage). The
@@ -291,31 +263,34 @@ pub fn chain_step(
             ))
         }
     };
-    let intermediates = &chain[1..];
-    let mut eku_excused = false;
-    let mut result = build(&ee, &anchors, intermediates, now, KeyUsage::client_auth());
-    if matches!(result, Err(webpki::Error::RequiredEkuNotFoundContext(_))) {
+    let mut query = PathQuery {
+        leaf: &ee,
+        anchors: &anchors,
+        intermediates: &chain[1..],
+        usage: Usage::Client,
+        crls: &[],
+        max_depth: None,
+    };
+    let mut result = query.at(now);
+    if matches!(&result, Err(r) if matches!(r.error, webpki::Error::RequiredEkuNotFoundContext(_)))
+    {
         // Reported by `key-usage`; judge the chain apart from it.
-        eku_excused = true;
-        result = build(&ee, &anchors, intermediates, now, AnyPurpose);
+        query.usage = Usage::Any;
+        result = query.at(now);
     }
+    // An outdated leaf is excusable (`allow_outdated`): judge the chain at the leaf's own
+    // end of validity; any other refusal there stands.
     let mut leaf_outdated = false;
-    if matches!(result, Err(webpki::Error::CertExpired { .. }))
-        && leaf.raw.not_after < now
+    if matches!(&result, Err(r) if matches!(r.error, webpki::Error::CertExpired { .. }))
+        && matches!(Validity::of(leaf, now), Validity::Expired { .. })
         && leaf.raw.not_before <= leaf.raw.not_after
     {
-        let at = leaf.raw.not_after;
-        let retry = if eku_excused {
-            build(&ee, &anchors, intermediates, at, AnyPurpose)
-        } else {
-            build(&ee, &anchors, intermediates, at, KeyUsage::client_auth())
-        };
-        match retry {
+        match query.at(leaf.raw.not_after) {
             Ok(p) => {
                 leaf_outdated = true;
                 result = Ok(p);
             }
-            Err(e) if !is_time_error(&e) => result = Err(e),
+            Err(r) if !r.is_time() => result = Err(r),
             Err(_) => {}
         }
     }
@@ -325,7 +300,8 @@ pub fn chain_step(
         .collect::<Vec<_>>()
         .join(" <- ");
     match result {
-        Ok((ai, inters)) => {
+        Ok(path) => {
+            let (ai, inters) = (path.anchor, path.intermediates);
             let src = anchor_src[ai];
             let anchor = AnchorInfo {
                 file: src.file.clone(),
@@ -375,7 +351,7 @@ pub fn chain_step(
             }
             (Check::new(Step::Chain, Status::Pass, msg), Some(anchor))
         }
-        Err(e) => {
+        Err(Refused { error: e, .. }) => {
             let mut msg = match &e {
                 webpki::Error::UnknownIssuer => format!(
                     "the client chain does not lead to any certificate in the trusted list ({files})"
@@ -432,12 +408,12 @@ pub fn chain_step(
 }
 
 fn ca_date_problem(c: &CertInfo, now: UnixSeconds) -> Option<String> {
-    if c.raw.not_after < now {
-        Some(format!("expired {}", rfc3339(c.raw.not_after)))
-    } else if c.raw.not_before > now {
-        Some(format!("is not valid before {}", rfc3339(c.raw.not_before)))
-    } else {
-        None
+    match Validity::of(c, now) {
+        Validity::Expired { not_after, .. } => Some(format!("expired {}", rfc3339(not_after))),
+        Validity::NotYetValid { not_before } => {
+            Some(format!("is not valid before {}", rfc3339(not_before)))
+        }
+        Validity::Current { .. } => None,
     }
 }
 

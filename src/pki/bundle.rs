@@ -5,6 +5,7 @@
 use crate::clock::{rfc3339, UnixSeconds};
 use crate::finding::{Finding, Severity};
 use crate::pki::describe::{CertInfo, Role};
+use crate::pki::validity::Validity;
 
 /// Options of the analysis.
 #[derive(Debug, Clone, Copy)]
@@ -127,33 +128,36 @@ fn member_findings(c: &CertInfo, opts: Options, out: &mut Vec<Finding>) {
             message,
         })
     };
-    if c.raw.not_after < opts.now {
-        push(
+    match Validity::of(c, opts.now) {
+        Validity::Expired {
+            not_after,
+            days_ago,
+        } => push(
             "expired",
             Severity::Error,
             format!(
-                "{who}: expired {} ({} days ago)",
-                rfc3339(c.raw.not_after),
-                -c.days_left
+                "{who}: expired {} ({days_ago} days ago)",
+                rfc3339(not_after)
             ),
-        );
-    } else if c.raw.not_before > opts.now {
-        push(
+        ),
+        Validity::NotYetValid { not_before } => push(
             "not-yet-valid",
             Severity::Error,
-            format!("{who}: not valid before {}", rfc3339(c.raw.not_before)),
-        );
-    } else if c.days_left < opts.warn_days {
-        push(
+            format!("{who}: not valid before {}", rfc3339(not_before)),
+        ),
+        v @ Validity::Current {
+            not_after,
+            days_left,
+        } if v.expiring_within(opts.warn_days) => push(
             "expiring-soon",
             Severity::Warn,
             format!(
-                "{who}: expires {} ({} days left, warning at {})",
-                rfc3339(c.raw.not_after),
-                c.days_left,
+                "{who}: expires {} ({days_left} days left, warning at {})",
+                rfc3339(not_after),
                 opts.warn_days
             ),
-        );
+        ),
+        Validity::Current { .. } => {}
     }
     if c.key.is_weak(2048, 256) {
         push(

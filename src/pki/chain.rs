@@ -10,97 +10,21 @@
 //! With `--crl`, revocation is checked for the whole chain and a certificate whose issuer
 //! published no CRL among the files is an error (webpki's default, like `-crl_check_all`).
 
-use std::cell::Cell;
 use std::path::Path;
 
-use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
-use webpki::{
-    CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage,
-    OwnedCertRevocationList, RevocationOptionsBuilder, VerifiedPath,
-};
+use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor};
+use webpki::{CertRevocationList, EndEntityCert, OwnedCertRevocationList};
 
 use crate::cli::{ChainArgs, Purpose};
 use crate::clock::{rfc3339, UnixSeconds};
 use crate::error::InputError;
 use crate::finding::Severity;
 use crate::pki::describe::{self, CertInfo};
+use crate::pki::path::{webpki_reason, PathQuery, Usage};
 use crate::pki::pem;
 use crate::pki::strict::{self, ProfileFinding};
 use crate::plan::{read_cert_file, TrustStore};
 use crate::report::chain::{ChainError, ChainReport, PathAnchor, PathEntry};
-
-/// The verification time as rustls-pki-types wants it (times before 1970 clamp to the epoch).
-/// Whether webpki refused only because of the evaluation time.
-pub fn is_time_error(e: &webpki::Error) -> bool {
-    matches!(
-        e,
-        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }
-    )
-}
-
-pub fn unix_time(t: UnixSeconds) -> UnixTime {
-    UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.max(0) as u64))
-}
-
-/// An extended-key-usage validator that accepts every purpose: used to judge a chain apart
-/// from its EKU when the EKU is reported by a step of its own.
-#[derive(Debug, Clone, Copy)]
-pub struct AnyPurpose;
-
-impl ExtendedKeyUsageValidator for AnyPurpose {
-    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
-        // The EKU extension must still be well-formed (and fully read).
-        for id in iter {
-            id?;
-        }
-        Ok(())
-    }
-}
-
-/// A webpki error in words.
-pub fn webpki_reason(e: &webpki::Error) -> String {
-    use webpki::Error as E;
-    match e {
-        E::UnknownIssuer => "issuer unknown".into(),
-        E::UnsupportedSignatureAlgorithmForPublicKeyContext(c)
-            if crate::pki::algs::is_rsa_pss_key(&c.public_key_algorithm_id) =>
-        {
-            crate::pki::algs::RSA_PSS_ISSUER.into()
-        }
-        E::UnsupportedSignatureAlgorithmContext(c)
-            if crate::pki::algs::is_rsa_pss_key(&c.signature_algorithm_id) =>
-        {
-            crate::pki::algs::RSA_PSS_SIGNATURE.into()
-        }
-        E::UnsupportedSignatureAlgorithmContext(_)
-        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-            "a certificate uses a signature algorithm rustls-webpki does not accept (SHA-1, MD5, or an RSA key under 2048 bits?)".into()
-        }
-        E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".into(),
-        E::CaUsedAsEndEntity => "a CA certificate is presented as the leaf".into(),
-        E::EndEntityUsedAsCa => "a leaf certificate is used as an issuer".into(),
-        E::RequiredEkuNotFoundContext(_) => {
-            "a certificate's extended key usage does not allow this purpose".into()
-        }
-        E::PathLenConstraintViolated => "a CA's path length constraint is violated".into(),
-        E::NameConstraintViolation => "a CA's name constraints are violated".into(),
-        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded => {
-            "the chain is too long".into()
-        }
-        E::CertExpired { .. } => "a certificate has expired".into(),
-        E::CertNotValidYet { .. } => "a certificate is not yet valid".into(),
-        E::CertRevoked => "a certificate is revoked".into(),
-        E::UnknownRevocationStatus => "the revocation status of a certificate is unknown".into(),
-        E::CertDistrusted => "a certificate of the chain is distrusted".into(),
-        E::UnsupportedCertVersion => "a certificate is not X.509 version 3".into(),
-        E::UnsupportedCriticalExtension => {
-            "a certificate has a critical extension webpki does not support".into()
-        }
-        E::IssuerNotCrlSigner => "a CRL's issuer lacks the cRLSign key usage".into(),
-        E::InvalidCrlSignatureForPublicKey => "a CRL's signature does not verify".into(),
-        other => format!("{other:?}"),
-    }
-}
 
 /// One certificate read for `chain`, with where it came from.
 #[derive(Debug, Clone)]
@@ -416,52 +340,28 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
     };
     let inter_ders: Vec<CertificateDer<'_>> =
         input.intermediates.iter().map(|s| s.der.clone()).collect();
-    let crl_refs: Vec<&CertRevocationList<'_>> = input.crls.iter().map(|c| &c.list).collect();
-    let revocation = RevocationOptionsBuilder::new(&crl_refs)
-        .ok()
-        .map(|b| b.build());
-    let too_deep: Cell<Option<usize>> = Cell::new(None);
-    let check_depth = |p: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
-        let n = p.intermediate_certificates().count();
-        match opts.max_depth {
-            Some(max) if n > max => {
-                too_deep.set(Some(n));
-                Err(webpki::Error::MaximumPathDepthExceeded)
-            }
-            _ => Ok(()),
-        }
+    let crls: Vec<&CertRevocationList<'_>> = input.crls.iter().map(|c| &c.list).collect();
+    let query = PathQuery {
+        leaf: &leaf_ee,
+        anchors: &input.trust_anchors,
+        intermediates: &inter_ders,
+        usage: match opts.purpose {
+            Purpose::Server => Usage::Server,
+            Purpose::Client => Usage::Client,
+        },
+        crls: &crls,
+        max_depth: opts.max_depth,
     };
-    let usage = match opts.purpose {
-        Purpose::Server => KeyUsage::server_auth(),
-        Purpose::Client => KeyUsage::client_auth(),
-    };
-    let result = leaf_ee
-        .verify_for_usage(
-            crate::pki::algs::VERIFICATION_ALGS,
-            &input.trust_anchors,
-            &inter_ders,
-            unix_time(opts.now),
-            usage,
-            revocation,
-            Some(&check_depth),
-        )
-        .map(|path| {
-            let ai = input
-                .trust_anchors
-                .iter()
-                .position(|a| a == path.anchor())
-                .unwrap_or(0);
-            let inters: Vec<Vec<u8>> = path
-                .intermediate_certificates()
-                .map(|c| c.der().to_vec())
-                .collect();
-            (ai, inters)
-        });
-
-    let (ai, inters) = match result {
-        Ok(p) => p,
-        Err(e) => {
-            report.error = Some(explain(&e, input, opts, &walked, too_deep.get()));
+    let (ai, inters) = match query.at(opts.now) {
+        Ok(p) => (p.anchor, p.intermediates),
+        Err(refused) => {
+            report.error = Some(explain(
+                &refused.error,
+                input,
+                opts,
+                &walked,
+                refused.too_deep,
+            ));
             report.findings = strict_findings(&walked, input, opts);
             return report;
         }

@@ -6,6 +6,8 @@ pub mod bundle;
 pub mod chain;
 pub mod describe;
 pub mod keyfile;
+pub mod path;
 pub mod pem;
 pub mod strict;
 pub mod trust;
+pub mod validity;
