@@ -40,6 +40,7 @@ impl TrustStore {
             file_sizes: vec![("webpki-roots".into(), 0)],
             builtin: true,
             store: "the Mozilla roots (webpki-roots, built in)".into(),
+            memo: Default::default(),
         }
     }
 

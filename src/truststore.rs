@@ -27,6 +27,7 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<TrustStore, InputError> {
         file_sizes: vec![],
         builtin: false,
         store: String::new(),
+        memo: Default::default(),
     };
     let mut names = Vec::new();
     let mut seen = HashSet::new();

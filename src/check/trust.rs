@@ -12,7 +12,7 @@ use webpki::EndEntityCert;
 use crate::clock::{rfc3339, UnixSeconds};
 use crate::finding::{Check, Status};
 use crate::pki::describe::{self, CertInfo};
-use crate::pki::path::{PathQuery, Refused, Usage};
+use crate::pki::path::{AnchorSet, PathQuery, Refused, Usage};
 use crate::pki::trust::TrustStore;
 use crate::pki::validity::{self, Validity};
 
@@ -212,6 +212,7 @@ fn chain_trust(
         usage: Usage::Server,
         crls: &[],
         max_depth: None,
+        memo: Some((&trust.memo, AnchorSet::All)),
     };
     let (mut result, verified_at) = query.apart_from_dates(now, candidate_times(chain));
     let judged_at_other_time = verified_at != now || matches!(&result, Err(r) if r.is_time());
@@ -403,6 +404,7 @@ fn first_only_verifies(
         usage: Usage::Server,
         crls: &[],
         max_depth: None,
+        memo: Some((&trust.memo, AnchorSet::Only(first))),
     }
     .at(at)
     .is_ok()

@@ -270,6 +270,7 @@ pub fn chain_step(
         usage: Usage::Client,
         crls: &[],
         max_depth: None,
+        memo: None,
     };
     let mut result = query.at(now);
     if matches!(&result, Err(r) if matches!(r.error, webpki::Error::RequiredEkuNotFoundContext(_)))

@@ -351,6 +351,7 @@ pub fn validate(input: &ChainInput, opts: &ChainOptions) -> ChainReport {
         },
         crls: &crls,
         max_depth: opts.max_depth,
+        memo: None,
     };
     let (ai, inters) = match query.at(opts.now) {
         Ok(p) => (p.anchor, p.intermediates),

@@ -7,6 +7,8 @@
 //! only ever used to judge trust apart from dates, which the expiry judgement
 //! ([`crate::pki::validity`]) then reports at the real time.
 
+use std::sync::Mutex;
+
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use webpki::{
     CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage,
@@ -39,6 +41,66 @@ pub struct PathQuery<'q> {
     pub crls: &'q [&'q CertRevocationList<'q>],
     /// At most this many intermediates on the path (a restriction on top of webpki's).
     pub max_depth: Option<usize>,
+    /// Where to remember the answer, and which anchors of the memo's trust store
+    /// `anchors` are (see [`PathMemo`]). Ignored when CRLs are given.
+    pub memo: Option<(&'q PathMemo, AnchorSet)>,
+}
+
+/// Which anchors of a trust store a query uses: the key that tells memoized answers apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnchorSet {
+    /// Every anchor of the store.
+    All,
+    /// Only the anchor at this index (the "first certificate only" question).
+    Only(usize),
+}
+
+/// Path answers already computed against one trust store. Building a path is the costly,
+/// pure part of judging a chain (signature checks): the nodes of one Redis Cluster, or the
+/// targets of an audit, usually present the same chain, and the answer for the same chain,
+/// anchors, usage, depth limit and time is the same answer. The key holds the whole chain
+/// (bytes, not a hash), so a hit is exactly the question asked before. Bounded: once full,
+/// new answers are computed and not kept. A clone starts empty (it may belong to another
+/// store).
+#[derive(Debug, Default)]
+pub struct PathMemo {
+    entries: Mutex<Vec<(MemoKey, Result<ValidPath, Refused>)>>,
+}
+
+/// At most this many answers per trust store (a few KiB each).
+const MEMO_CAPACITY: usize = 64;
+
+#[derive(Debug, PartialEq, Eq)]
+struct MemoKey {
+    leaf: Vec<u8>,
+    intermediates: Vec<Vec<u8>>,
+    anchors: AnchorSet,
+    usage: Usage,
+    max_depth: Option<usize>,
+    at: UnixSeconds,
+}
+
+impl Clone for PathMemo {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PathMemo {
+    fn get(&self, key: &MemoKey) -> Option<Result<ValidPath, Refused>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r.clone())
+    }
+
+    fn put(&self, key: MemoKey, answer: &Result<ValidPath, Refused>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() < MEMO_CAPACITY && !entries.iter().any(|(k, _)| *k == key) {
+            entries.push((key, answer.clone()));
+        }
+    }
 }
 
 /// A path webpki verified.
@@ -66,8 +128,29 @@ impl Refused {
 }
 
 impl PathQuery<'_> {
-    /// Builds and verifies a path with the evaluation time `t`.
+    /// Builds and verifies a path with the evaluation time `t` (or recalls the answer to the
+    /// same question from the memo).
     pub fn at(&self, t: UnixSeconds) -> Result<ValidPath, Refused> {
+        let Some((memo, anchors)) = self.memo.filter(|_| self.crls.is_empty()) else {
+            return self.build(t);
+        };
+        let key = MemoKey {
+            leaf: self.leaf.der().to_vec(),
+            intermediates: self.intermediates.iter().map(|c| c.to_vec()).collect(),
+            anchors,
+            usage: self.usage,
+            max_depth: self.max_depth,
+            at: t,
+        };
+        if let Some(answer) = memo.get(&key) {
+            return answer;
+        }
+        let answer = self.build(t);
+        memo.put(key, &answer);
+        answer
+    }
+
+    fn build(&self, t: UnixSeconds) -> Result<ValidPath, Refused> {
         let too_deep = std::cell::Cell::new(None);
         let check_depth = |p: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
             let n = p.intermediate_certificates().count();
@@ -250,6 +333,7 @@ mod tests {
             usage: Usage::Server,
             crls: &[],
             max_depth: None,
+            memo: None,
         })
     }
 
@@ -305,6 +389,43 @@ mod tests {
             let refused = q.at(NOW).unwrap_err();
             assert!(matches!(refused.error, webpki::Error::UnknownIssuer));
             assert_eq!(webpki_reason(&refused.error), "issuer unknown");
+        });
+    }
+
+    #[test]
+    fn the_memo_answers_only_the_same_question() {
+        let len = |m: &PathMemo| m.entries.lock().unwrap().len();
+        with_query("server-chain.pem", "serving-root.pem", |q| {
+            let memo = PathMemo::default();
+            let mut q = PathQuery { memo: None, ..q };
+            let fresh = q.at(NOW).unwrap();
+            q.memo = Some((&memo, AnchorSet::All));
+            assert_eq!(q.at(NOW).unwrap(), fresh);
+            assert_eq!(q.at(NOW).unwrap(), fresh);
+            assert_eq!(len(&memo), 1);
+            // Another time, usage, depth limit or anchor set is another question.
+            assert!(q.at(NOW + 1).is_ok());
+            q.usage = Usage::Client;
+            assert!(q.at(NOW).is_err());
+            q.usage = Usage::Server;
+            q.max_depth = Some(0);
+            assert_eq!(q.at(NOW).unwrap_err().too_deep, Some(1));
+            q.max_depth = None;
+            q.memo = Some((&memo, AnchorSet::Only(0)));
+            assert!(q.at(NOW).is_ok());
+            assert_eq!(len(&memo), 5);
+            // A chain without its intermediate is another question too.
+            let no_intermediates = PathQuery {
+                intermediates: &[],
+                ..q
+            };
+            assert!(matches!(
+                no_intermediates.at(NOW).unwrap_err().error,
+                webpki::Error::UnknownIssuer
+            ));
+            assert_eq!(len(&memo), 6);
+            // A clone (another store's memo) starts empty.
+            assert_eq!(len(&memo.clone()), 0);
         });
     }
 }

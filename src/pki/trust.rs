@@ -28,4 +28,7 @@ pub struct TrustStore {
     /// Which store this is, in words, for `chain-trust`: the Mozilla roots, the `--cacert`
     /// files, a directory, or the system store.
     pub store: String,
+    /// Server-path answers already computed against these anchors (shared by every target
+    /// and cluster node judged with this store).
+    pub memo: crate::pki::path::PathMemo,
 }
