@@ -664,3 +664,27 @@ fn bad_discovery_inventory_keys_are_input_errors_with_the_line() {
         assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
     }
 }
+
+#[test]
+fn the_seed_announced_at_its_own_target_is_not_verified_twice() {
+    // A lone node never learnt its IP: it is announced at the seed's host, so its row is
+    // the seed's own verification (same target, SNI and name), not a second connection.
+    let c = Cluster::single(NodeOpts::default());
+    let port = c.nodes[0].port;
+    let sessions = || {
+        cli(port, None, &["INFO", "stats"])
+            .lines()
+            .find_map(|l| l.strip_prefix("total_connections_received:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .expect("total_connections_received")
+    };
+    let before = sessions();
+    let (v, code, _) = discover(&["--discover", "cluster"], &c.url(0), None);
+    let after = sessions();
+    assert_eq!(code, 0, "{}", v["topology"]);
+    let node = &nodes(&v)[0];
+    assert_eq!(node["endpoint"], "localhost");
+    assert_eq!(node["report"]["checks"], v["checks"]);
+    // The seed's session and the INFO that counted `after`.
+    assert_eq!(after - before, 2, "sessions opened on the node");
+}

@@ -198,7 +198,7 @@ pub async fn run(plan: &VerifyPlan, opts: &DiscoverOpts) -> DeploymentReport {
         }
     };
     checks.push(found.check.clone().with_ms(ms));
-    let nodes = verify_all(plan, opts, &found.nodes).await;
+    let nodes = verify_all(plan, &seed, opts, &found.nodes).await;
     if kind == TopologyKind::Cluster {
         let inputs: Vec<health::NodeHealth<'_>> = found
             .cluster
@@ -439,10 +439,11 @@ async fn discover_replicas(s: &mut RedisStream, deadline: Instant) -> Result<Fou
 /// Verifies every node, at most [`NODE_CONCURRENCY`] at a time; results in discovery order.
 async fn verify_all(
     plan: &VerifyPlan,
+    seed_report: &VerifyReport,
     opts: &DiscoverOpts,
     nodes: &[Announced],
 ) -> Vec<NodeReport> {
-    let seed = Arc::new(plan.clone());
+    let seed = Arc::new((plan.clone(), seed_report.clone()));
     let opts = Arc::new(opts.clone());
     let gate = Arc::new(tokio::sync::Semaphore::new(NODE_CONCURRENCY));
     let mut set = tokio::task::JoinSet::new();
@@ -450,7 +451,7 @@ async fn verify_all(
         let (seed, opts, gate) = (seed.clone(), opts.clone(), gate.clone());
         set.spawn(async move {
             let _permit = gate.acquire_owned().await;
-            (i, verify_node(&seed, &opts, a).await)
+            (i, verify_node(&seed.0, &seed.1, &opts, a).await)
         });
     }
     let mut out: Vec<Option<NodeReport>> = vec![None; nodes.len()];
@@ -497,7 +498,12 @@ fn node_deadline(plan: &VerifyPlan) -> Duration {
     plan.timeout * 8
 }
 
-async fn verify_node(seed: &VerifyPlan, opts: &DiscoverOpts, a: Announced) -> NodeReport {
+async fn verify_node(
+    seed: &VerifyPlan,
+    seed_report: &VerifyReport,
+    opts: &DiscoverOpts,
+    a: Announced,
+) -> NodeReport {
     let p = match node_plan(seed, opts, &a.endpoint, a.port) {
         Ok(p) => p,
         Err(msg) => {
@@ -509,14 +515,22 @@ async fn verify_node(seed: &VerifyPlan, opts: &DiscoverOpts, a: Announced) -> No
         }
     };
     let limit = node_deadline(seed);
-    let mut report = match tokio::time::timeout(limit, engine::verify_target(&p)).await {
-        Ok(r) => r,
-        Err(_) => failed_report(
-            &a.endpoint,
-            a.port,
-            Step::Discover,
-            &format!("no result within {}", humantime::format_duration(limit)),
-        ),
+    // The seed announced at the very target, SNI and name it was verified with: the same
+    // verification, made moments ago (it passed, or discovery would not have run).
+    let is_seed =
+        p.target == seed.target && p.sni == seed.sni && p.expected_name == seed.expected_name;
+    let mut report = if is_seed {
+        seed_report.clone()
+    } else {
+        match tokio::time::timeout(limit, engine::verify_target(&p)).await {
+            Ok(r) => r,
+            Err(_) => failed_report(
+                &a.endpoint,
+                a.port,
+                Step::Discover,
+                &format!("no result within {}", humantime::format_duration(limit)),
+            ),
+        }
     };
     if !opts.name_given {
         explain_name_failure(&mut report, opts.kind, &a);
