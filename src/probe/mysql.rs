@@ -110,7 +110,8 @@ pub struct Greeting {
     pub capabilities: u32,
     /// Default collation id.
     pub charset: u8,
-    /// The authentication nonce (20 bytes from current servers), trailing NUL removed.
+    /// The authentication nonce, trailing NUL removed: 20 bytes (`mysql_common` pads a
+    /// shorter one with zeros).
     pub scramble: Vec<u8>,
     /// The default authentication plugin; `mysql_native_password` when not named.
     pub auth_plugin: String,
@@ -1037,6 +1038,19 @@ mod tests {
                 parse_greeting(&g),
                 Err(IoFailure::Malformed(m)) if m.contains("impossible nonce length")
             ));
+        }
+        // Every nonce length byte, with every capability combination that changes how
+        // mysql_common reads the rest, and every cut: an error or a greeting, no panic.
+        for len in 0..=255u8 {
+            for caps in [0u32, CLIENT_SECURE_CONNECTION, CLIENT_PLUGIN_AUTH, u32::MAX] {
+                let mut g = mysql8_greeting(true);
+                g[at] = len;
+                g[at - 7..at - 5].copy_from_slice(&(caps as u16).to_le_bytes());
+                g[at - 2..at].copy_from_slice(&((caps >> 16) as u16).to_le_bytes());
+                for cut in (at..g.len()).step_by(3) {
+                    let _ = parse_greeting(&g[..cut]);
+                }
+            }
         }
         // A pre-4.1 greeting (it ends after the lower capabilities) is named as such.
         let mut old = b"\x0a3.23.58\0\x01\0\0\0abcdefgh\0".to_vec();

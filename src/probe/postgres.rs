@@ -65,7 +65,7 @@ pub async fn request_ssl<S>(s: &mut S, deadline: Instant) -> Result<SslAnswer, I
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut buf = Default::default();
+    let mut buf = BytesMut::new();
     frontend::ssl_request(&mut buf);
     send(s, &buf, deadline).await?;
     let mut first = [0u8; 1];
@@ -193,7 +193,7 @@ where
                 sc.update(&data).map_err(|e| {
                     IoFailure::Malformed(format!("the server's SCRAM first message: {e}"))
                 })?;
-                let mut buf = Default::default();
+                let mut buf = BytesMut::new();
                 frontend::sasl_response(sc.message(), &mut buf).map_err(encode_failure)?;
                 send(s, &buf, deadline).await?;
             }
@@ -219,7 +219,7 @@ where
                 };
                 match asked {
                     AuthRequest::Cleartext => {
-                        let mut buf = Default::default();
+                        let mut buf = BytesMut::new();
                         frontend::password_message(pw, &mut buf).map_err(|_| {
                             IoFailure::Other(
                                 "the password contains a NUL byte, which PostgreSQL cannot \
@@ -231,7 +231,7 @@ where
                     }
                     AuthRequest::Md5(salt) => {
                         let hash = md5_hash(login.user.as_bytes(), pw, salt);
-                        let mut buf = Default::default();
+                        let mut buf = BytesMut::new();
                         frontend::password_message(hash.as_bytes(), &mut buf)
                             .map_err(encode_failure)?;
                         send(s, &buf, deadline).await?;
@@ -243,7 +243,7 @@ where
                         // than "y" keeps a server that offers -PLUS from suspecting a
                         // downgrade.
                         let sc = ScramSha256::new(pw, ChannelBinding::unsupported());
-                        let mut buf = Default::default();
+                        let mut buf = BytesMut::new();
                         frontend::sasl_initial_response(SCRAM_SHA_256, sc.message(), &mut buf)
                             .map_err(encode_failure)?;
                         scram = Some(sc);
@@ -295,7 +295,7 @@ where
         }
     }
 
-    let mut buf = Default::default();
+    let mut buf = BytesMut::new();
     frontend::query("SELECT 1", &mut buf).map_err(encode_failure)?;
     let q_started = StdInstant::now();
     send(s, &buf, deadline).await?;
@@ -392,7 +392,7 @@ where
         params.push(("database", db));
     }
     params.push(("application_name", APPLICATION_NAME));
-    let mut buf = Default::default();
+    let mut buf = BytesMut::new();
     frontend::startup_message(params, &mut buf)
         .map_err(|_| IoFailure::Other("the user or database name contains a NUL byte".into()))?;
     send(s, &buf, deadline).await
@@ -404,7 +404,7 @@ async fn goodbye<S>(s: &mut S, deadline: Instant)
 where
     S: AsyncWrite + Unpin,
 {
-    let mut buf = Default::default();
+    let mut buf = BytesMut::new();
     frontend::terminate(&mut buf);
     let _ = timeout_at(deadline, async {
         s.write_all(&buf).await?;
