@@ -1,6 +1,31 @@
-//! MySQL / MariaDB: the greeting, the SSL request, a login and `SELECT 1`, spoken by hand
-//! (protocol 10 with 4.1 packets). Every read is bounded in size ([`MAX_PACKET_BYTES`]) and
-//! by the step's deadline; bad bytes become [`IoFailure::Malformed`], never a panic.
+//! MySQL / MariaDB: the greeting, the SSL request, a login and `SELECT 1` (protocol 10
+//! with 4.1 packets). Every read is bounded in size ([`MAX_PACKET_BYTES`]) and by the
+//! step's deadline; bad bytes become [`IoFailure::Malformed`], never a panic.
+//!
+//! # What `mysql_common` does and what stays here
+//!
+//! `mysql_common` (default features off) parses the greeting (`HandshakePacket`), encodes
+//! the `SslRequest` and `HandshakeResponse`, parses OK, ERR, AuthSwitchRequest and
+//! AuthMoreData packets and length-encoded values, and computes both scrambles
+//! (`scramble_native`, `scramble_sha256`). tlsprobe keeps:
+//!
+//! - the framing ([`read_packet`], 3-byte length + sequence id, checked against
+//!   [`MAX_PACKET_BYTES`] before a byte of the body is read, and the greeting's tighter cap
+//!   and "is this MySQL at all" check), since the crate parses frames, it does not read them;
+//! - three checks before the crate sees a greeting: the protocol version (the crate does
+//!   not look at it), a pre-4.1 greeting (named as such rather than "truncated"), and the
+//!   nonce length byte: `HandshakePacket` computes `len as i8 - 8`, which overflows for
+//!   0x80..=0x87 (a panic with overflow checks on), so a greeting with a length of 0x80 or
+//!   more, which no server sends, is refused as malformed;
+//! - whether an ERR packet carries a SQLSTATE: the crate takes that from the negotiated
+//!   capabilities, but an error sent in place of the greeting never has one, so the `#`
+//!   marker decides.
+//!
+//! Weight, the price of fitting: with default features off the crate still brings 17
+//! crates into the normal build (regex and its automata, for its server-version parsing,
+//! are most of the ~65 s of added compile time; flate2, given its pure-Rust backend although
+//! tlsprobe never asks for compression; uuid, num-bigint...), for code tlsprobe does not
+//! call. Its API fits: every packet tlsprobe sends or reads is a type there.
 //!
 //! The password leaves this module only as a scramble (`mysql_native_password`,
 //! `caching_sha2_password` fast auth) or, inside TLS and only there, in cleartext
@@ -21,13 +46,23 @@
 
 use std::time::Instant as StdInstant;
 
-use ring::digest;
+use mysql_common::auth::plugins::caching_sha2_password::scramble_sha256;
+use mysql_common::auth::plugins::mysql_native_password::scramble_native;
+use mysql_common::constants::CapabilityFlags;
+use mysql_common::io::ParseBuf;
+use mysql_common::packets::{
+    AuthMoreData, AuthPlugin, AuthSwitchRequest, CommonOkPacket, ErrPacket, HandshakePacket,
+    HandshakeResponse, OkPacketDeserializer, SslRequest,
+};
+use mysql_common::proto::MySerialize;
+use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
 
 use crate::connect::classify_io;
 use crate::evidence::{IoFailure, Login, PlainSqlAnswer, SqlError, SqlEvidence};
 use crate::probe::redis::preview;
+use crate::probe::wire::{self, ms_since, Cursor, ShortRead};
 use crate::target::Secret;
 
 /// The largest packet payload tlsprobe reads: a payload of 2^24-1 bytes or more would be
@@ -36,6 +71,9 @@ pub const MAX_PACKET_BYTES: usize = 0xFF_FFFF - 1;
 
 /// A greeting larger than this is not a greeting.
 const MAX_GREETING_BYTES: usize = 64 * 1024;
+
+/// The maximum packet size tlsprobe announces (it reads far less: [`MAX_PACKET_BYTES`]).
+const ANNOUNCED_MAX_PACKET: u32 = 16 * 1024 * 1024;
 
 /// The user named when no password is given: it should not exist, so the server's
 /// answer shows how far a login gets without one.
@@ -46,17 +84,14 @@ pub const NATIVE_PASSWORD: &str = "mysql_native_password";
 /// `caching_sha2_password` (MySQL 8's default).
 pub const CACHING_SHA2_PASSWORD: &str = "caching_sha2_password";
 
-const CLIENT_LONG_PASSWORD: u32 = 0x0000_0001;
-const CLIENT_CONNECT_WITH_DB: u32 = 0x0000_0008;
-const CLIENT_PROTOCOL_41: u32 = 0x0000_0200;
+const CLIENT_LONG_PASSWORD: u32 = CapabilityFlags::CLIENT_LONG_PASSWORD.bits();
+const CLIENT_CONNECT_WITH_DB: u32 = CapabilityFlags::CLIENT_CONNECT_WITH_DB.bits();
+const CLIENT_PROTOCOL_41: u32 = CapabilityFlags::CLIENT_PROTOCOL_41.bits();
 /// `CLIENT_SSL`: the server can switch to TLS after the greeting.
-pub const CLIENT_SSL: u32 = 0x0000_0800;
-const CLIENT_TRANSACTIONS: u32 = 0x0000_2000;
-const CLIENT_SECURE_CONNECTION: u32 = 0x0000_8000;
-const CLIENT_PLUGIN_AUTH: u32 = 0x0008_0000;
-
-/// utf8_general_ci: known to every server since 4.1.
-const CHARSET_UTF8: u8 = 33;
+pub const CLIENT_SSL: u32 = CapabilityFlags::CLIENT_SSL.bits();
+const CLIENT_TRANSACTIONS: u32 = CapabilityFlags::CLIENT_TRANSACTIONS.bits();
+const CLIENT_SECURE_CONNECTION: u32 = CapabilityFlags::CLIENT_SECURE_CONNECTION.bits();
+const CLIENT_PLUGIN_AUTH: u32 = CapabilityFlags::CLIENT_PLUGIN_AUTH.bits();
 
 /// MySQL error numbers that mean "wrong user or password".
 const ACCESS_DENIED: &[&str] = &[
@@ -72,14 +107,19 @@ pub struct Greeting {
     /// As sent: MariaDB prefixes `5.5.5-` (e.g. `5.5.5-10.11.19-MariaDB-0+deb12u1`).
     pub server_version: String,
     pub connection_id: u32,
-    /// Server capability flags (lower and upper 16 bits joined).
+    /// Server capability flags (lower and upper 16 bits joined; the flags
+    /// `mysql_common` knows).
     pub capabilities: u32,
     /// Default collation id.
     pub charset: u8,
-    /// The authentication nonce (20 bytes from current servers), trailing NUL removed.
+    /// The authentication nonce, trailing NUL removed: 20 bytes (`mysql_common` pads a
+    /// shorter one with zeros).
     pub scramble: Vec<u8>,
     /// The default authentication plugin; `mysql_native_password` when not named.
     pub auth_plugin: String,
+    /// The first `x.y.z` in `server_version` (MariaDB's `5.5.5-` prefix included), or
+    /// `(0, 0, 0)`: `mysql_common` picks the login's collation from it.
+    pub version: (u16, u16, u16),
 }
 
 impl Greeting {
@@ -113,7 +153,9 @@ async fn read_greeting_packet<S: AsyncRead + Unpin>(
     deadline: Instant,
 ) -> Result<Vec<u8>, IoFailure> {
     let mut head = [0u8; 4];
-    read_full(s, &mut head, "packet header").await?;
+    wire::read_exact(s, &mut head)
+        .await
+        .map_err(|e| short_read(e, HEADER))?;
     let len = u24(&head);
     let first_ok = head[3] == 0 && (1..=MAX_GREETING_BYTES).contains(&len);
     if !first_ok {
@@ -155,14 +197,33 @@ fn client_caps(g: &Greeting, tls: bool) -> u32 {
     caps
 }
 
-/// Capabilities, maximum packet size, collation and 23 reserved bytes.
-fn fixed_header(caps: u32) -> Vec<u8> {
-    let mut p = Vec::with_capacity(128);
-    p.extend_from_slice(&caps.to_le_bytes());
-    p.extend_from_slice(&(16u32 * 1024 * 1024).to_le_bytes());
-    p.push(CHARSET_UTF8);
-    p.extend_from_slice(&[0u8; 23]);
+/// The SSLRequest payload: capabilities, maximum packet size, collation and 23 reserved
+/// bytes, which the login then repeats word for word.
+fn fixed_header(g: &Greeting, caps: u32) -> Vec<u8> {
+    let mut p = Vec::with_capacity(32);
+    SslRequest::new(
+        CapabilityFlags::from_bits_truncate(caps),
+        ANNOUNCED_MAX_PACKET,
+        login_collation(g),
+    )
+    .serialize(&mut p);
     p
+}
+
+/// The collation `mysql_common`'s HandshakeResponse announces to this server
+/// (utf8mb4_general_ci from 5.5.3, utf8_general_ci before), so the SSL request says the same.
+fn login_collation(g: &Greeting) -> u8 {
+    HandshakeResponse::new(
+        None::<&[u8]>,
+        g.version,
+        None::<&[u8]>,
+        None::<&[u8]>,
+        None,
+        CapabilityFlags::empty(),
+        None,
+        0,
+    )
+    .collation()
 }
 
 /// Sends the SSLRequest packet (sequence id 1); the caller then starts TLS on the stream.
@@ -173,71 +234,72 @@ pub async fn request_ssl<S: AsyncWrite + Unpin>(s: &mut S, g: &Greeting) -> Resu
             "the server does not offer TLS (its greeting lacks CLIENT_SSL)".into(),
         ));
     }
-    let body = fixed_header(client_caps(g, true));
+    let body = fixed_header(g, client_caps(g, true));
     write_packet_now(s, 1, &body).await
 }
 
-/// HandshakeResponse41.
+/// HandshakeResponse41, encoded by `mysql_common`. The database and plugin name are sent
+/// exactly when `caps` (the server's offer) has room for them, so the capabilities match
+/// the SSL request's.
 fn handshake_response(
+    g: &Greeting,
     caps: u32,
     user: &str,
     auth: &[u8],
     database: Option<&str>,
     plugin: &str,
 ) -> Vec<u8> {
-    let mut p = fixed_header(caps);
-    p.extend_from_slice(user.as_bytes());
-    p.push(0);
-    // Auth responses here are 0, 20 or 32 bytes, or a cleartext password (which is only
-    // ever sent in a later packet); a length byte is enough.
-    let auth = &auth[..auth.len().min(255)];
-    p.push(auth.len() as u8);
-    p.extend_from_slice(auth);
-    if caps & CLIENT_CONNECT_WITH_DB != 0 {
-        p.extend_from_slice(database.unwrap_or("").as_bytes());
-        p.push(0);
-    }
-    if caps & CLIENT_PLUGIN_AUTH != 0 {
-        p.extend_from_slice(plugin.as_bytes());
-        p.push(0);
-    }
+    let db = (caps & CLIENT_CONNECT_WITH_DB != 0).then(|| database.unwrap_or("").as_bytes());
+    let plugin =
+        (caps & CLIENT_PLUGIN_AUTH != 0).then(|| AuthPlugin::from_bytes(plugin.as_bytes()));
+    let mut p = Vec::with_capacity(128);
+    HandshakeResponse::new(
+        Some(auth),
+        g.version,
+        Some(user.as_bytes()),
+        db,
+        plugin,
+        CapabilityFlags::from_bits_truncate(caps),
+        None,
+        ANNOUNCED_MAX_PACKET,
+    )
+    .serialize(&mut p);
     p
 }
 
-/// `mysql_native_password`: `SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw)))`; empty for an
-/// empty password.
+/// The nonce as the scrambles take it: 20 bytes (a longer one cut, a shorter one padded
+/// with zeros, as `mysql_common`'s own handshake does).
+fn nonce20(scramble: &[u8]) -> [u8; 20] {
+    let mut n = [0u8; 20];
+    let k = scramble.len().min(20);
+    n[..k].copy_from_slice(&scramble[..k]);
+    n
+}
+
+/// `mysql_native_password`: `SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw)))` by
+/// `mysql_common`; empty for an empty password.
 pub fn native_password_scramble(password: &[u8], scramble: &[u8]) -> Vec<u8> {
-    if password.is_empty() {
-        return Vec::new();
-    }
-    let alg = &digest::SHA1_FOR_LEGACY_USE_ONLY;
-    let stage1 = digest::digest(alg, password);
-    let stage2 = digest::digest(alg, stage1.as_ref());
-    let mut ctx = digest::Context::new(alg);
-    ctx.update(&scramble[..scramble.len().min(20)]);
-    ctx.update(stage2.as_ref());
-    let mask = ctx.finish();
-    xor(stage1.as_ref(), mask.as_ref())
+    scramble_native(&nonce20(scramble), password).map_or_else(Vec::new, |r| r.to_vec())
 }
 
 /// `caching_sha2_password` fast auth:
-/// `SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) + scramble)`; empty for an empty password.
+/// `SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) + scramble)` by `mysql_common`; empty for an
+/// empty password.
 pub fn caching_sha2_scramble(password: &[u8], scramble: &[u8]) -> Vec<u8> {
-    if password.is_empty() {
-        return Vec::new();
-    }
-    let alg = &digest::SHA256;
-    let stage1 = digest::digest(alg, password);
-    let stage2 = digest::digest(alg, stage1.as_ref());
-    let mut ctx = digest::Context::new(alg);
-    ctx.update(stage2.as_ref());
-    ctx.update(&scramble[..scramble.len().min(20)]);
-    let mask = ctx.finish();
-    xor(stage1.as_ref(), mask.as_ref())
+    scramble_sha256(&nonce20(scramble), password).map_or_else(Vec::new, |r| r.to_vec())
 }
 
-fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
-    a.iter().zip(b).map(|(x, y)| x ^ y).collect()
+/// Why tlsprobe does not answer an authentication request; the text is what `reached`
+/// records.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+enum AuthRefusal {
+    #[error(
+        "the server asked for {0}, which needs the password in cleartext \
+         (or an RSA key): tlsprobe sends it only inside TLS, so it was not sent"
+    )]
+    CleartextOutsideTls(String),
+    #[error("the server asked for the {0} authentication plugin, which tlsprobe does not speak")]
+    UnknownPlugin(String),
 }
 
 /// The answer to the server's request for `plugin`, or why tlsprobe will not give one.
@@ -246,7 +308,7 @@ fn auth_response(
     scramble: &[u8],
     password: Option<&Secret>,
     tls: bool,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, AuthRefusal> {
     let pw = password.map(|p| p.expose().as_bytes()).unwrap_or(b"");
     match plugin {
         NATIVE_PASSWORD => Ok(native_password_scramble(pw, scramble)),
@@ -259,15 +321,10 @@ fn auth_response(
                 v.push(0);
                 Ok(v)
             } else {
-                Err(format!(
-                    "the server asked for {plugin}, which needs the password in cleartext \
-                     (or an RSA key): tlsprobe sends it only inside TLS, so it was not sent"
-                ))
+                Err(AuthRefusal::CleartextOutsideTls(plugin.into()))
             }
         }
-        other => Err(format!(
-            "the server asked for the {other} authentication plugin, which tlsprobe does not speak"
-        )),
+        other => Err(AuthRefusal::UnknownPlugin(other.into())),
     }
 }
 
@@ -304,13 +361,20 @@ async fn login_exchange<S: AsyncRead + AsyncWrite + Unpin>(
     };
     let first = auth_response(&plugin, &g.scramble, password, tls).unwrap_or_default();
     let caps = client_caps(g, tls);
-    let body = handshake_response(caps, user, &first, database, &plugin);
+    let body = handshake_response(g, caps, user, &first, database, &plugin);
     write_packet(s, if tls { 2 } else { 1 }, &body, deadline).await?;
     for _ in 0..8 {
         let (seq, p) = read_packet(s, deadline).await?;
         let next = seq.wrapping_add(1);
         match p.first() {
-            Some(0x00) => return Ok(LoginAnswer::Ok),
+            Some(0x00) => {
+                ParseBuf(&p)
+                    .parse::<OkPacketDeserializer<CommonOkPacket>>(
+                        CapabilityFlags::from_bits_truncate(caps),
+                    )
+                    .map_err(|_| malformed("OK packet", &p))?;
+                return Ok(LoginAnswer::Ok);
+            }
             Some(0xFF) => return Ok(LoginAnswer::Err(parse_err(&p)?)),
             Some(0xFE) if p.len() == 1 => {
                 return Ok(LoginAnswer::Stopped(
@@ -320,22 +384,22 @@ async fn login_exchange<S: AsyncRead + AsyncWrite + Unpin>(
                 ))
             }
             Some(0xFE) => {
-                let mut c = Cursor::new(&p[1..]);
-                let name = c
-                    .nul_str()
-                    .ok_or_else(|| malformed("AuthSwitchRequest", &p))?;
-                let mut data = c.rest().to_vec();
-                if data.last() == Some(&0) {
-                    data.pop();
-                }
+                let switch: AuthSwitchRequest = ParseBuf(&p)
+                    .parse(())
+                    .map_err(|_| malformed("AuthSwitchRequest", &p))?;
+                let name = lossy(switch.auth_plugin().as_bytes());
                 *method = Some(name.clone());
                 plugin = name;
-                match auth_response(&plugin, &data, password, tls) {
+                match auth_response(&plugin, switch.plugin_data(), password, tls) {
                     Ok(resp) => write_packet(s, next, &resp, deadline).await?,
-                    Err(why) => return Ok(LoginAnswer::Stopped(why)),
+                    Err(why) => return Ok(LoginAnswer::Stopped(why.to_string())),
                 }
             }
-            Some(0x01) if plugin == CACHING_SHA2_PASSWORD => match &p[1..] {
+            Some(0x01) if plugin == CACHING_SHA2_PASSWORD => match ParseBuf(&p)
+                .parse::<AuthMoreData>(())
+                .map_err(|_| malformed("caching_sha2_password answer", &p))?
+                .data()
+            {
                 // Fast auth succeeded; the OK packet follows.
                 [0x03] => continue,
                 [0x04] => {
@@ -480,8 +544,8 @@ async fn select_one<S: AsyncRead + AsyncWrite + Unpin>(
         }
         _ => {}
     }
-    let columns = Cursor::new(&p)
-        .lenenc_int()
+    let columns = ParseBuf(&p)
+        .checked_eat_lenenc_int()
         .filter(|n| (1..=4096).contains(n))
         .ok_or_else(|| malformed("column count", &p))?;
     for _ in 0..columns {
@@ -509,8 +573,8 @@ async fn select_one<S: AsyncRead + AsyncWrite + Unpin>(
             first = Some(if p.first() == Some(&0xFB) {
                 "NULL".into()
             } else {
-                let v = Cursor::new(&p)
-                    .lenenc_bytes()
+                let v = ParseBuf(&p)
+                    .checked_eat_lenenc_str()
                     .ok_or_else(|| malformed("row", &p))?;
                 String::from_utf8_lossy(v).chars().take(200).collect()
             });
@@ -621,10 +685,6 @@ fn is_transport_refusal(e: &SqlError) -> bool {
         || m.contains("ssl connection is required") // Azure Database for MySQL, 9002
 }
 
-fn ms_since(t: StdInstant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
-}
-
 // ---- packets ----
 
 fn u24(b: &[u8; 4]) -> usize {
@@ -640,49 +700,25 @@ fn is_eof(p: &[u8]) -> bool {
     p.first() == Some(&0xFE) && p.len() < 9
 }
 
-/// Fills `buf`; a clean close before the first byte is [`IoFailure::Closed`].
-async fn read_full<S: AsyncRead + Unpin>(
-    s: &mut S,
-    buf: &mut [u8],
-    what: &str,
-) -> Result<(), IoFailure> {
-    let mut got = 0;
-    while got < buf.len() {
-        let n = s.read(&mut buf[got..]).await.map_err(|e| classify_io(&e))?;
-        if n == 0 {
-            return Err(if got == 0 {
-                IoFailure::Closed
-            } else {
-                IoFailure::Malformed(format!(
-                    "connection closed after {got} of {} bytes of a {what}",
-                    buf.len()
-                ))
-            });
-        }
-        got += n;
+/// A short read in MySQL's words: a clean close before the first byte of a header is
+/// [`IoFailure::Closed`].
+fn short_read(e: ShortRead, what: &str) -> IoFailure {
+    match e {
+        ShortRead::Io(f) => f,
+        ShortRead::Eof { got: 0, .. } if what == HEADER => IoFailure::Closed,
+        ShortRead::Eof { got, want } => IoFailure::Malformed(format!(
+            "connection closed after {got} of {want} bytes of a {what}"
+        )),
     }
-    Ok(())
 }
 
-/// Reads `len` bytes, growing the buffer as they arrive (a lying header costs nothing).
+const HEADER: &str = "packet header";
+
+/// Reads a payload of `len` bytes (already checked against a cap).
 async fn read_body<S: AsyncRead + Unpin>(s: &mut S, len: usize) -> Result<Vec<u8>, IoFailure> {
-    let mut body = Vec::with_capacity(len.min(4096));
-    let mut chunk = [0u8; 8192];
-    while body.len() < len {
-        let want = (len - body.len()).min(chunk.len());
-        let n = s
-            .read(&mut chunk[..want])
-            .await
-            .map_err(|e| classify_io(&e))?;
-        if n == 0 {
-            return Err(IoFailure::Malformed(format!(
-                "connection closed after {} of {len} bytes of a packet",
-                body.len()
-            )));
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Ok(body)
+    wire::read_body(s, len)
+        .await
+        .map_err(|e| short_read(e, "packet"))
 }
 
 /// One packet before `deadline`: (sequence id, payload).
@@ -698,7 +734,9 @@ async fn read_packet<S: AsyncRead + Unpin>(
 
 async fn read_packet_now<S: AsyncRead + Unpin>(s: &mut S) -> Result<(u8, Vec<u8>), IoFailure> {
     let mut head = [0u8; 4];
-    read_full(s, &mut head, "packet header").await?;
+    wire::read_exact(s, &mut head)
+        .await
+        .map_err(|e| short_read(e, HEADER))?;
     let len = u24(&head);
     if len > MAX_PACKET_BYTES {
         return Err(IoFailure::Malformed(format!(
@@ -734,7 +772,13 @@ async fn write_packet_now<S: AsyncWrite + Unpin>(
     s.flush().await.map_err(|e| classify_io(&e))
 }
 
-/// Parses a protocol-10 greeting payload.
+/// Server text for evidence: lossy UTF-8.
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Parses a protocol-10 greeting payload with `mysql_common`'s `HandshakePacket`, after
+/// the checks that crate does not make (see the module documentation).
 fn parse_greeting(p: &[u8]) -> Result<Greeting, IoFailure> {
     let bad = |what: &str| IoFailure::Malformed(format!("greeting {what}: {}", preview(p)));
     let mut c = Cursor::new(p);
@@ -745,164 +789,97 @@ fn parse_greeting(p: &[u8]) -> Result<Greeting, IoFailure> {
             preview(p)
         )));
     }
-    let server_version = c.nul_str().ok_or_else(|| bad("without a version"))?;
-    let connection_id = c.u32().ok_or_else(|| bad("truncated"))?;
-    let mut scramble = c.take(8).ok_or_else(|| bad("truncated"))?.to_vec();
-    c.u8().ok_or_else(|| bad("truncated"))?;
-    let caps_lo = c.u16().ok_or_else(|| bad("truncated"))?;
-    let mut g = Greeting {
-        protocol,
-        server_version,
-        connection_id,
-        capabilities: u32::from(caps_lo),
-        charset: 0,
-        scramble: Vec::new(),
-        auth_plugin: NATIVE_PASSWORD.into(),
-    };
-    if c.is_empty() {
+    let version = c.cstr().ok_or_else(|| bad("without a version"))?;
+    // Connection id (4), nonce part 1 (8), filler (1), lower capabilities (2)...
+    let fixed = c.take(31);
+    let caps_lo = lower_caps(p, version.len());
+    let Some(fixed) = fixed else {
         // A pre-4.1 greeting ends after the lower capability flags.
-        g.scramble = scramble;
-        return check_41(g);
+        return Err(match caps_lo {
+            Some(lo) if lo & CLIENT_PROTOCOL_41 == 0 => not_41(&lossy(version)),
+            _ => bad("truncated"),
+        });
+    };
+    // ...collation (1), status (2), upper capabilities (2), nonce length (1). The crate
+    // computes the second nonce part's length in `i8`: a length byte of 0x80 or more
+    // would overflow there (a panic in debug builds), and no server sends one.
+    let data_len = fixed[20];
+    if data_len >= 0x80 {
+        return Err(bad("with an impossible nonce length"));
     }
-    g.charset = c.u8().ok_or_else(|| bad("truncated"))?;
-    c.u16().ok_or_else(|| bad("truncated"))?; // status flags
-    let caps_hi = c.u16().ok_or_else(|| bad("truncated"))?;
-    g.capabilities |= u32::from(caps_hi) << 16;
-    let data_len = usize::from(c.u8().ok_or_else(|| bad("truncated"))?);
-    c.take(10).ok_or_else(|| bad("truncated"))?;
-    if g.capabilities & CLIENT_SECURE_CONNECTION != 0 {
-        let n = data_len.saturating_sub(8).max(13).min(c.remaining());
-        let part2 = c.take(n).unwrap_or_default();
-        scramble.extend_from_slice(part2);
-        if scramble.last() == Some(&0) {
-            scramble.pop();
-        }
-    }
-    g.scramble = scramble;
-    if g.capabilities & CLIENT_PLUGIN_AUTH != 0 && !c.is_empty() {
-        // Some servers omit the final NUL.
-        let rest = c.rest();
-        let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-        let name = String::from_utf8_lossy(&rest[..end]).into_owned();
-        if !name.is_empty() {
-            g.auth_plugin = name;
-        }
-    }
-    check_41(g)
-}
-
-fn check_41(g: Greeting) -> Result<Greeting, IoFailure> {
+    let hp: HandshakePacket = ParseBuf(p).parse(()).map_err(|_| bad("truncated"))?;
+    let plugin = hp.auth_plugin_name_ref().unwrap_or_default();
+    // Some servers omit the final NUL; a name ends at the first one.
+    let plugin = &plugin[..plugin.iter().position(|&b| b == 0).unwrap_or(plugin.len())];
+    let g = Greeting {
+        protocol,
+        server_version: hp.server_version_str().into_owned(),
+        connection_id: hp.connection_id(),
+        capabilities: hp.capabilities().bits(),
+        charset: hp.default_collation(),
+        scramble: hp.nonce(),
+        auth_plugin: if plugin.is_empty() {
+            NATIVE_PASSWORD.into()
+        } else {
+            lossy(plugin)
+        },
+        version: hp.server_version_parsed().unwrap_or((0, 0, 0)),
+    };
     if g.capabilities & CLIENT_PROTOCOL_41 == 0 {
-        return Err(IoFailure::Malformed(format!(
-            "the server ({}) does not speak the 4.1 protocol",
-            g.server_version
-        )));
+        return Err(not_41(&g.server_version));
     }
     Ok(g)
 }
 
-/// Parses an ERR payload: `SqlError { code: errno, severity: "ERROR", message:
-/// "#SQLSTATE message" }` (or just the message when no SQLSTATE is sent).
+/// The lower capability flags of a greeting whose version string is `version_len` bytes,
+/// if the payload reaches them.
+fn lower_caps(p: &[u8], version_len: usize) -> Option<u32> {
+    let at = 1 + version_len + 1 + 4 + 8 + 1;
+    let mut c = Cursor::new(p.get(at..)?);
+    c.u16_le().map(u32::from)
+}
+
+fn not_41(server_version: &str) -> IoFailure {
+    IoFailure::Malformed(format!(
+        "the server ({server_version}) does not speak the 4.1 protocol"
+    ))
+}
+
+/// Parses an ERR payload with `mysql_common`'s `ErrPacket`: `SqlError { code: errno,
+/// severity: "ERROR", message: "#SQLSTATE message" }` (or just the message when no
+/// SQLSTATE is sent: errors sent before the handshake have none).
 fn parse_err(p: &[u8]) -> Result<SqlError, IoFailure> {
-    let mut c = Cursor::new(p);
-    if c.u8() != Some(0xFF) {
-        return Err(malformed("error packet", p));
-    }
-    let code = c.u16().ok_or_else(|| malformed("error packet", p))?;
-    let mut state = None;
-    if c.peek() == Some(b'#') && c.remaining() >= 6 {
-        c.u8();
-        state = c.take(5).map(|s| String::from_utf8_lossy(s).into_owned());
-    }
-    let text: String = String::from_utf8_lossy(c.rest())
-        .chars()
-        .take(1000)
-        .collect();
+    let with_state = p.len() >= 9 && p[3] == b'#';
+    // Without CLIENT_PROGRESS_OBSOLETE the crate never reads a progress report.
+    let caps = if with_state {
+        CapabilityFlags::CLIENT_PROTOCOL_41
+    } else {
+        CapabilityFlags::empty()
+    };
+    let e = match ParseBuf(p).parse::<ErrPacket>(caps) {
+        Ok(ErrPacket::Error(e)) => e,
+        _ => return Err(malformed("error packet", p)),
+    };
+    let text: String = e.message_str().chars().take(1000).collect();
     Ok(SqlError {
-        code: code.to_string(),
+        code: e.error_code().to_string(),
         severity: "ERROR".into(),
-        message: match state {
-            Some(s) => format!("#{s} {text}"),
+        message: match e.sql_state_ref() {
+            Some(s) => format!("#{} {text}", s.as_str()),
             None => text,
         },
     })
 }
 
-/// A bounds-checked reader over a payload: every accessor returns `None` past the end.
-struct Cursor<'a> {
-    b: &'a [u8],
-}
-
-impl<'a> Cursor<'a> {
-    fn new(b: &'a [u8]) -> Self {
-        Cursor { b }
-    }
-    fn remaining(&self) -> usize {
-        self.b.len()
-    }
-    fn is_empty(&self) -> bool {
-        self.b.is_empty()
-    }
-    fn peek(&self) -> Option<u8> {
-        self.b.first().copied()
-    }
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if n > self.b.len() {
-            return None;
-        }
-        let (head, tail) = self.b.split_at(n);
-        self.b = tail;
-        Some(head)
-    }
-    fn rest(&mut self) -> &'a [u8] {
-        let r = self.b;
-        self.b = &[];
-        r
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-    fn u16(&mut self) -> Option<u16> {
-        self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    /// A NUL-terminated string (the NUL consumed).
-    fn nul_str(&mut self) -> Option<String> {
-        let end = self.b.iter().position(|&b| b == 0)?;
-        let s = String::from_utf8_lossy(&self.b[..end]).into_owned();
-        self.b = &self.b[end + 1..];
-        Some(s)
-    }
-    /// A length-encoded integer (`0xFB` NULL and `0xFF` are not integers).
-    fn lenenc_int(&mut self) -> Option<u64> {
-        let first = self.u8()?;
-        let width = match first {
-            0..=0xFA => return Some(u64::from(first)),
-            0xFC => 2,
-            0xFD => 3,
-            0xFE => 8,
-            _ => return None,
-        };
-        let b = self.take(width)?;
-        Some(
-            b.iter()
-                .rev()
-                .fold(0u64, |acc, &x| (acc << 8) | u64::from(x)),
-        )
-    }
-    fn lenenc_bytes(&mut self) -> Option<&'a [u8]> {
-        let n = usize::try_from(self.lenenc_int()?).ok()?;
-        self.take(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ring::digest;
     use tokio::io::{duplex, DuplexStream};
+
+    fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
+        a.iter().zip(b).map(|(x, y)| x ^ y).collect()
+    }
     use tokio::task::JoinHandle;
 
     /// MariaDB 10.11.19's greeting as captured on loopback.
@@ -1043,12 +1020,52 @@ mod tests {
             }
             let _ = greeting_of(&packet(0, &body)).await;
             let _ = parse_err(&body);
-            let _ = Cursor::new(&body).lenenc_bytes();
+            let _ = ParseBuf(&body).checked_eat_lenenc_str();
         }
         assert!(matches!(
             greeting_of(&packet(0, b"\x09old\0")).await,
             Err(IoFailure::Malformed(m)) if m.contains("protocol version 9")
         ));
+    }
+
+    #[test]
+    fn greetings_the_crate_would_misread_are_refused_first() {
+        // A nonce length byte of 0x80..=0x87 overflows mysql_common's i8 arithmetic.
+        let mut g = mysql8_greeting(true);
+        let at = 1 + b"8.0.36\0".len() + 20;
+        assert_eq!(g[at], 21);
+        for len in [0x80u8, 0x87, 0xff] {
+            g[at] = len;
+            assert!(matches!(
+                parse_greeting(&g),
+                Err(IoFailure::Malformed(m)) if m.contains("impossible nonce length")
+            ));
+        }
+        // Every nonce length byte, with every capability combination that changes how
+        // mysql_common reads the rest, and every cut: an error or a greeting, no panic.
+        for len in 0..=255u8 {
+            for caps in [0u32, CLIENT_SECURE_CONNECTION, CLIENT_PLUGIN_AUTH, u32::MAX] {
+                let mut g = mysql8_greeting(true);
+                g[at] = len;
+                g[at - 7..at - 5].copy_from_slice(&(caps as u16).to_le_bytes());
+                g[at - 2..at].copy_from_slice(&((caps >> 16) as u16).to_le_bytes());
+                for cut in (at..g.len()).step_by(3) {
+                    let _ = parse_greeting(&g[..cut]);
+                }
+            }
+        }
+        // A pre-4.1 greeting (it ends after the lower capabilities) is named as such.
+        let mut old = b"\x0a3.23.58\0\x01\0\0\0abcdefgh\0".to_vec();
+        old.extend_from_slice(&0x002c_u16.to_le_bytes());
+        assert!(matches!(
+            parse_greeting(&old),
+            Err(IoFailure::Malformed(m)) if m.contains("(3.23.58) does not speak the 4.1 protocol")
+        ));
+        // An OK packet that does not parse is not a login.
+        let ok = [0u8];
+        assert!(ParseBuf(&ok)
+            .parse::<OkPacketDeserializer<CommonOkPacket>>(CapabilityFlags::CLIENT_PROTOCOL_41)
+            .is_err());
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -1084,14 +1101,17 @@ mod tests {
         assert!(parse_err(b"\xff").is_err());
         assert!(parse_err(b"\x00\x00\x00").is_err());
         assert_eq!(parse_err(b"\xff\x01\x00#").unwrap().message, "#");
-        assert_eq!(Cursor::new(b"\xfc\x01\x02").lenenc_int(), Some(0x0201));
         assert_eq!(
-            Cursor::new(b"\xfd\x01\x02\x03").lenenc_int(),
+            ParseBuf(b"\xfc\x01\x02").checked_eat_lenenc_int(),
+            Some(0x0201)
+        );
+        assert_eq!(
+            ParseBuf(b"\xfd\x01\x02\x03").checked_eat_lenenc_int(),
             Some(0x030201)
         );
-        assert_eq!(Cursor::new(b"\xfe\x01").lenenc_int(), None);
-        assert_eq!(Cursor::new(b"\x011").lenenc_bytes(), Some(&b"1"[..]));
-        assert_eq!(Cursor::new(b"\x05ab").lenenc_bytes(), None);
+        assert_eq!(ParseBuf(b"\xfe\x01").checked_eat_lenenc_int(), None);
+        assert_eq!(ParseBuf(b"\x011").checked_eat_lenenc_str(), Some(&b"1"[..]));
+        assert_eq!(ParseBuf(b"\x05ab").checked_eat_lenenc_str(), None);
     }
 
     #[test]
@@ -1148,6 +1168,7 @@ mod tests {
             charset: 8,
             scramble: (1..=20).collect(),
             auth_plugin: NATIVE_PASSWORD.into(),
+            version: (0, 0, 0),
         };
         let caps = client_caps(&g, true);
         assert_eq!(
@@ -1160,8 +1181,8 @@ mod tests {
                 | CLIENT_SECURE_CONNECTION
                 | CLIENT_PLUGIN_AUTH
         );
-        let r = handshake_response(caps, "app", &[7; 20], None, NATIVE_PASSWORD);
-        assert_eq!(&r[..32], &fixed_header(caps)[..]);
+        let r = handshake_response(&g, caps, "app", &[7; 20], None, NATIVE_PASSWORD);
+        assert_eq!(&r[..32], &fixed_header(&g, caps)[..]);
         assert_eq!(&r[32..36], b"app\0");
         assert_eq!(r[36], 20);
         assert_eq!(&r[57..], b"\0mysql_native_password\0");

@@ -1,27 +1,40 @@
 //! PostgreSQL over any stream: the SSLRequest that precedes TLS, a login and `SELECT 1`
 //! inside TLS, and a plaintext startup that never sends a password.
 //!
-//! Frontend messages are encoded and SCRAM-SHA-256 / MD5 computed by `postgres-protocol`;
-//! backend messages are framed and parsed here, so every read is bounded in size
-//! ([`MAX_MESSAGE_BYTES`]) and by the step's deadline, and no server bytes can make the
-//! probe panic. The password only ever reaches the stream: no string built here holds it.
+//! `postgres-protocol` does the protocol: frontend messages are encoded by
+//! `message::frontend`, SCRAM-SHA-256 / MD5 computed by `authentication`, and backend
+//! messages parsed by `message::backend::Message::parse`. The framing stays here
+//! ([`read_raw`] with [`wire`]): a message's length is checked against
+//! [`MAX_MESSAGE_BYTES`] before its body is read, every read ends at the step's deadline,
+//! and only a whole, bounded frame reaches the parser, so no server bytes can make the
+//! probe allocate without bound or panic. The password only ever reaches the stream: no
+//! string built here holds it.
 //!
-//! The encoders write into `bytes::BytesMut`; `bytes` is not a direct dependency, so each
-//! buffer is created as `Default::default()` and its type inferred from the encoder.
+//! What stays hand-written, and why: the one-byte SSLRequest answer (not a framed
+//! message); the tag and length checks that tell "not PostgreSQL" (HTTP, a TLS record)
+//! from a broken message; authentication codes the crate refuses (it errors on any code
+//! it does not know, tlsprobe names them); NegotiateProtocolVersion, which the crate does
+//! not parse; and a final zero byte missing from an ErrorResponse, which servers before
+//! 9.6 could omit and the crate's field iterator rejects.
 
 use std::time::Instant as StdInstant;
 
+use bytes::{BufMut, BytesMut};
+use fallible_iterator::FallibleIterator;
 use postgres_protocol::authentication::md5_hash;
 use postgres_protocol::authentication::sasl::{
     ChannelBinding, ScramSha256, SCRAM_SHA_256, SCRAM_SHA_256_PLUS,
 };
+use postgres_protocol::message::backend::{ErrorFields, Message};
 use postgres_protocol::message::frontend;
+use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
 
 use crate::connect::classify_io;
 use crate::evidence::{IoFailure, Login, PlainSqlAnswer, SqlError, SqlEvidence};
 use crate::probe::redis::preview;
+use crate::probe::wire::{self, ms_since, ShortRead};
 
 /// The largest backend message tlsprobe reads; a longer one is reported as malformed.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -52,7 +65,7 @@ pub async fn request_ssl<S>(s: &mut S, deadline: Instant) -> Result<SslAnswer, I
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut buf = Default::default();
+    let mut buf = BytesMut::new();
     frontend::ssl_request(&mut buf);
     send(s, &buf, deadline).await?;
     let mut first = [0u8; 1];
@@ -88,7 +101,7 @@ fn describe_unexpected_ssl_answer(bytes: &[u8]) -> String {
         let len = i32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
         // The whole message arrived: tag byte plus `len` bytes.
         if len >= 4 && bytes.len() > len as usize {
-            if let Ok(e) = parse_error_fields(&bytes[5..=len as usize]) {
+            if let Ok(Backend::Error(e)) = parse(b'E', &bytes[5..=len as usize]) {
                 return format!("an error message instead of 'S' or 'N': {}", e.quote());
             }
         }
@@ -124,10 +137,6 @@ where
     }
     goodbye(s, deadline).await;
     ev
-}
-
-fn ms_since(t: StdInstant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
 }
 
 async fn run_session<S>(
@@ -184,7 +193,7 @@ where
                 sc.update(&data).map_err(|e| {
                     IoFailure::Malformed(format!("the server's SCRAM first message: {e}"))
                 })?;
-                let mut buf = Default::default();
+                let mut buf = BytesMut::new();
                 frontend::sasl_response(sc.message(), &mut buf).map_err(encode_failure)?;
                 send(s, &buf, deadline).await?;
             }
@@ -210,7 +219,7 @@ where
                 };
                 match asked {
                     AuthRequest::Cleartext => {
-                        let mut buf = Default::default();
+                        let mut buf = BytesMut::new();
                         frontend::password_message(pw, &mut buf).map_err(|_| {
                             IoFailure::Other(
                                 "the password contains a NUL byte, which PostgreSQL cannot \
@@ -222,7 +231,7 @@ where
                     }
                     AuthRequest::Md5(salt) => {
                         let hash = md5_hash(login.user.as_bytes(), pw, salt);
-                        let mut buf = Default::default();
+                        let mut buf = BytesMut::new();
                         frontend::password_message(hash.as_bytes(), &mut buf)
                             .map_err(encode_failure)?;
                         send(s, &buf, deadline).await?;
@@ -234,7 +243,7 @@ where
                         // than "y" keeps a server that offers -PLUS from suspecting a
                         // downgrade.
                         let sc = ScramSha256::new(pw, ChannelBinding::unsupported());
-                        let mut buf = Default::default();
+                        let mut buf = BytesMut::new();
                         frontend::sasl_initial_response(SCRAM_SHA_256, sc.message(), &mut buf)
                             .map_err(encode_failure)?;
                         scram = Some(sc);
@@ -286,7 +295,7 @@ where
         }
     }
 
-    let mut buf = Default::default();
+    let mut buf = BytesMut::new();
     frontend::query("SELECT 1", &mut buf).map_err(encode_failure)?;
     let q_started = StdInstant::now();
     send(s, &buf, deadline).await?;
@@ -383,7 +392,7 @@ where
         params.push(("database", db));
     }
     params.push(("application_name", APPLICATION_NAME));
-    let mut buf = Default::default();
+    let mut buf = BytesMut::new();
     frontend::startup_message(params, &mut buf)
         .map_err(|_| IoFailure::Other("the user or database name contains a NUL byte".into()))?;
     send(s, &buf, deadline).await
@@ -395,7 +404,7 @@ async fn goodbye<S>(s: &mut S, deadline: Instant)
 where
     S: AsyncWrite + Unpin,
 {
-    let mut buf = Default::default();
+    let mut buf = BytesMut::new();
     frontend::terminate(&mut buf);
     let _ = timeout_at(deadline, async {
         s.write_all(&buf).await?;
@@ -435,7 +444,7 @@ where
         Err(_) => return Err(IoFailure::Timeout),
         Ok(r) => r?,
     };
-    parse(tag, &body).map_err(IoFailure::Malformed)
+    parse(tag, &body).map_err(|e| IoFailure::Malformed(e.to_string()))
 }
 
 /// Backend message types tlsprobe may meet (protocol 3.0). A first byte outside this set
@@ -448,7 +457,9 @@ where
     S: AsyncRead + Unpin,
 {
     let mut head = [0u8; 5];
-    read_full(s, &mut head, true).await?;
+    wire::read_exact(s, &mut head)
+        .await
+        .map_err(|e| short_read(e, true))?;
     let tag = head[0];
     if matches!(tag, 0x15 | 0x16) {
         return Err(IoFailure::Malformed(format!(
@@ -484,33 +495,22 @@ where
             tag_name(tag)
         )));
     }
-    let mut body = vec![0u8; body_len];
-    read_full(s, &mut body, false).await?;
+    let body = wire::read_body(s, body_len)
+        .await
+        .map_err(|e| short_read(e, false))?;
     Ok((tag, body))
 }
 
-/// Fills `buf`; a clean EOF before the first byte of a message is [`IoFailure::Closed`],
-/// anywhere else it is a truncated message.
-async fn read_full<S>(s: &mut S, buf: &mut [u8], message_start: bool) -> Result<(), IoFailure>
-where
-    S: AsyncRead + Unpin,
-{
-    let mut got = 0;
-    while got < buf.len() {
-        let n = s.read(&mut buf[got..]).await.map_err(|e| classify_io(&e))?;
-        if n == 0 {
-            return Err(if message_start && got == 0 {
-                IoFailure::Closed
-            } else {
-                IoFailure::Malformed(format!(
-                    "the connection closed inside a message ({got} of {} bytes)",
-                    buf.len()
-                ))
-            });
-        }
-        got += n;
+/// A short read in PostgreSQL's words: a clean close before the first byte of a message
+/// is [`IoFailure::Closed`], anywhere else it is a truncated message.
+fn short_read(e: ShortRead, message_start: bool) -> IoFailure {
+    match e {
+        ShortRead::Io(f) => f,
+        ShortRead::Eof { got: 0, .. } if message_start => IoFailure::Closed,
+        ShortRead::Eof { got, want } => IoFailure::Malformed(format!(
+            "the connection closed inside a message ({got} of {want} bytes)"
+        )),
     }
-    Ok(())
 }
 
 /// An authentication request (`R` message).
@@ -604,93 +604,174 @@ fn tag_name(tag: u8) -> String {
     format!("{name} ('{}')", tag as char)
 }
 
-/// Parses a message body; `Err` says why it is malformed.
-fn parse(tag: u8, body: &[u8]) -> Result<Backend, String> {
-    let mut c = Cursor(body);
-    let what = || format!("truncated {}", tag_name(tag));
-    Ok(match tag {
-        b'R' => Backend::Auth(parse_auth(body)?),
-        b'E' => Backend::Error(parse_error_fields(body)?),
-        b'N' => Backend::Notice(parse_error_fields(body)?),
-        b'Z' => Backend::Ready(c.u8().ok_or_else(what)?),
-        b'T' => Backend::RowDescription,
-        b'D' => {
-            let columns = c.i16().ok_or_else(what)?;
-            if columns < 1 {
-                Backend::DataRow(None)
-            } else {
-                let len = c.i32().ok_or_else(what)?;
-                if len < 0 {
-                    Backend::DataRow(None)
-                } else {
-                    let v = c.take(len as usize).ok_or_else(what)?;
-                    Backend::DataRow(Some(text(v)))
-                }
-            }
+/// Why a framed backend message does not parse; shown as the malformed reply.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+enum ParseError {
+    #[error("truncated {}", tag_name(*.0))]
+    Truncated(u8),
+    #[error("{name} that does not parse ({why})", name = tag_name(*.0), why = .1)]
+    Invalid(u8, String),
+    #[error("truncated authentication request")]
+    TruncatedAuth,
+    #[error("SASL mechanism list without its terminating empty name")]
+    UnterminatedSaslList,
+    #[error("a SASL mechanism list that does not parse ({0})")]
+    InvalidSaslList(String),
+    #[error("SASL authentication request naming no mechanism")]
+    NoSaslMechanism,
+    #[error("error field '{}' without its end", char::from(*.0))]
+    UnterminatedErrorField(u8),
+    #[error("an error message with neither code nor text")]
+    EmptyError,
+}
+
+/// Authentication codes `postgres-protocol` parses; any other is kept as
+/// [`AuthRequest::Other`] (the crate refuses it, tlsprobe names it).
+const KNOWN_AUTH_CODES: &[i32] = &[0, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12];
+
+/// Parses a message body with `postgres_protocol::message::backend::Message::parse`.
+///
+/// Only the types the probe acts on go to the crate; NegotiateProtocolVersion (which the
+/// crate does not know), COPY and extended-protocol messages are named by their tag.
+fn parse(tag: u8, body: &[u8]) -> Result<Backend, ParseError> {
+    if !b"RENZTDCISKA".contains(&tag) {
+        return Ok(if tag == b'v' {
+            Backend::Ignored(tag)
+        } else {
+            Backend::Unexpected(tag)
+        });
+    }
+    if tag == b'R' {
+        let code = wire::Cursor::new(body)
+            .i32_be()
+            .ok_or(ParseError::TruncatedAuth)?;
+        if !KNOWN_AUTH_CODES.contains(&code) {
+            return Ok(Backend::Auth(AuthRequest::Other(code)));
         }
-        b'C' => Backend::CommandComplete(text(c.cstr().ok_or_else(what)?)),
-        b'I' => Backend::EmptyQuery,
-        b'S' | b'K' | b'v' | b'A' => Backend::Ignored(tag),
-        other => Backend::Unexpected(other),
+    }
+    // The frame as read (tag, length, body): `read_raw` bounded the length.
+    let mut frame = BytesMut::with_capacity(body.len() + 5);
+    frame.put_u8(tag);
+    frame.put_i32(body.len() as i32 + 4);
+    frame.put_slice(body);
+    let message = match Message::parse(&mut frame) {
+        Ok(Some(m)) => m,
+        // A whole frame always parses to a message or an error; be safe anyway.
+        Ok(None) => return Err(ParseError::Truncated(tag)),
+        Err(e) if tag == b'R' => {
+            return Err(match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => ParseError::TruncatedAuth,
+                _ => ParseError::Invalid(tag, e.to_string()),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return Err(ParseError::Truncated(tag))
+        }
+        Err(e) => return Err(ParseError::Invalid(tag, e.to_string())),
+    };
+    Ok(match message {
+        Message::ErrorResponse(b) => Backend::Error(error_fields(b.fields(), body)?),
+        Message::NoticeResponse(b) => Backend::Notice(error_fields(b.fields(), body)?),
+        Message::ReadyForQuery(b) => Backend::Ready(b.status()),
+        Message::RowDescription(_) => Backend::RowDescription,
+        Message::DataRow(b) => match b.ranges().next() {
+            Ok(Some(Some(range))) => Backend::DataRow(Some(text(&b.buffer()[range]))),
+            Ok(_) => Backend::DataRow(None),
+            Err(_) => return Err(ParseError::Truncated(tag)),
+        },
+        Message::CommandComplete(b) => Backend::CommandComplete(match b.tag() {
+            Ok(t) => text(t.as_bytes()),
+            Err(_) => "a tag that is not UTF-8".into(),
+        }),
+        Message::EmptyQueryResponse => Backend::EmptyQuery,
+        Message::ParameterStatus(_)
+        | Message::BackendKeyData(_)
+        | Message::NotificationResponse(_) => Backend::Ignored(tag),
+        other => Backend::Auth(auth_request(other)?),
     })
 }
 
-fn parse_auth(body: &[u8]) -> Result<AuthRequest, String> {
-    let mut c = Cursor(body);
-    let truncated = || "truncated authentication request".to_string();
-    let code = c.i32().ok_or_else(truncated)?;
-    Ok(match code {
-        0 => AuthRequest::Ok,
-        3 => AuthRequest::Cleartext,
-        5 => {
-            let s = c.take(4).ok_or_else(truncated)?;
-            AuthRequest::Md5([s[0], s[1], s[2], s[3]])
-        }
-        10 => {
+/// The authentication request in an `R` message.
+fn auth_request(m: Message) -> Result<AuthRequest, ParseError> {
+    Ok(match m {
+        Message::AuthenticationOk => AuthRequest::Ok,
+        Message::AuthenticationCleartextPassword => AuthRequest::Cleartext,
+        Message::AuthenticationMd5Password(b) => AuthRequest::Md5(b.salt()),
+        Message::AuthenticationSasl(b) => {
             let mut mechanisms = Vec::new();
+            let mut it = b.mechanisms();
             loop {
-                let m = c.cstr().ok_or_else(|| {
-                    "SASL mechanism list without its terminating empty name".to_string()
-                })?;
-                if m.is_empty() {
-                    break;
+                match it.next() {
+                    Ok(Some(m)) => mechanisms.push(text(m.as_bytes())),
+                    Ok(None) => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                        return Err(ParseError::UnterminatedSaslList)
+                    }
+                    Err(e) => return Err(ParseError::InvalidSaslList(e.to_string())),
                 }
-                mechanisms.push(text(m));
             }
             if mechanisms.is_empty() {
-                return Err("SASL authentication request naming no mechanism".into());
+                return Err(ParseError::NoSaslMechanism);
             }
             AuthRequest::Sasl(mechanisms)
         }
-        11 => AuthRequest::SaslContinue(c.rest().to_vec()),
-        12 => AuthRequest::SaslFinal(c.rest().to_vec()),
-        n => AuthRequest::Other(n),
+        Message::AuthenticationSaslContinue(b) => AuthRequest::SaslContinue(b.data().to_vec()),
+        Message::AuthenticationSaslFinal(b) => AuthRequest::SaslFinal(b.data().to_vec()),
+        Message::AuthenticationKerberosV5 => AuthRequest::Other(2),
+        Message::AuthenticationScmCredential => AuthRequest::Other(6),
+        Message::AuthenticationGss => AuthRequest::Other(7),
+        Message::AuthenticationGssContinue(_) => AuthRequest::Other(8),
+        Message::AuthenticationSspi => AuthRequest::Other(9),
+        // `parse` hands only R, E, N, Z, T, D, C, I, S, K and A messages to the crate.
+        _ => return Err(ParseError::Truncated(b'R')),
     })
 }
 
+/// Parses an ErrorResponse or NoticeResponse body (tests call this directly).
+#[cfg(test)]
+fn parse_error_fields(body: &[u8]) -> Result<SqlError, ParseError> {
+    match parse(b'E', body)? {
+        Backend::Error(e) => Ok(e),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Parses an authentication request body (tests call this directly).
+#[cfg(test)]
+fn parse_auth(body: &[u8]) -> Result<AuthRequest, ParseError> {
+    match parse(b'R', body)? {
+        Backend::Auth(a) => Ok(a),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Fields of an ErrorResponse or NoticeResponse: `V` (or the localized `S`) severity,
-/// `C` SQLSTATE, `M` message.
-fn parse_error_fields(body: &[u8]) -> Result<SqlError, String> {
-    let mut c = Cursor(body);
+/// `C` SQLSTATE, `M` message. `body` is the message body the fields iterate over, for
+/// naming a field that does not end.
+fn error_fields(mut fields: ErrorFields<'_>, body: &[u8]) -> Result<SqlError, ParseError> {
     let (mut severity, mut localized, mut code, mut message) = (None, None, None, None);
-    // A missing final zero byte is tolerated: the fields are all there is.
-    while let Some(kind) = c.u8() {
-        if kind == 0 {
-            break;
-        }
-        let value = c
-            .cstr()
-            .ok_or_else(|| format!("error field '{}' without its end", kind as char))?;
-        match kind {
-            b'V' => severity = Some(text(value)),
-            b'S' => localized = Some(text(value)),
-            b'C' => code = Some(text(value)),
-            b'M' => message = Some(text(value)),
+    let mut offset = 0;
+    loop {
+        let field = match fields.next() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            // A missing final zero byte, or bytes after it, are tolerated: the fields read
+            // so far are all there is.
+            Err(_) if body.get(offset).is_none_or(|&b| b == 0) => break,
+            Err(_) => return Err(ParseError::UnterminatedErrorField(body[offset])),
+        };
+        offset += 2 + field.value_bytes().len();
+        let value = text(field.value_bytes());
+        match field.type_() {
+            b'V' => severity = Some(value),
+            b'S' => localized = Some(value),
+            b'C' => code = Some(value),
+            b'M' => message = Some(value),
             _ => {}
         }
     }
     if code.is_none() && message.is_none() {
-        return Err("an error message with neither code nor text".into());
+        return Err(ParseError::EmptyError);
     }
     Ok(SqlError {
         code: code.unwrap_or_default(),
@@ -706,46 +787,6 @@ fn text(bytes: &[u8]) -> String {
         .chars()
         .take(MAX_TEXT_CHARS)
         .collect()
-}
-
-/// A bounds-checked reader over a message body: every accessor returns `None` instead of
-/// reading past the end.
-struct Cursor<'a>(&'a [u8]);
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if n > self.0.len() {
-            return None;
-        }
-        let (head, tail) = self.0.split_at(n);
-        self.0 = tail;
-        Some(head)
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-
-    fn i16(&mut self) -> Option<i16> {
-        self.take(2).map(|b| i16::from_be_bytes([b[0], b[1]]))
-    }
-
-    fn i32(&mut self) -> Option<i32> {
-        self.take(4)
-            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    /// A NUL-terminated string, without its NUL.
-    fn cstr(&mut self) -> Option<&'a [u8]> {
-        let end = self.0.iter().position(|&b| b == 0)?;
-        let s = self.take(end)?;
-        self.take(1)?;
-        Some(s)
-    }
-
-    fn rest(&mut self) -> &'a [u8] {
-        std::mem::take(&mut self.0)
-    }
 }
 
 #[cfg(test)]
@@ -906,6 +947,28 @@ mod tests {
         assert_eq!(parse(b'Z', b"I"), Ok(Backend::Ready(b'I')));
         assert!(parse(b'Z', b"").is_err());
         assert_eq!(parse(b'G', b""), Ok(Backend::Unexpected(b'G')));
+    }
+
+    #[test]
+    fn what_the_crate_does_not_parse_is_still_named() {
+        // Codes postgres-protocol refuses (4: crypt, 13: anything newer) are named.
+        assert_eq!(parse_auth(&[0, 0, 0, 4]), Ok(AuthRequest::Other(4)));
+        assert_eq!(
+            AuthRequest::Other(13).method(),
+            "unknown (code 13)".to_string()
+        );
+        // NegotiateProtocolVersion is ignored, COPY is unexpected, without the crate.
+        assert_eq!(parse(b'v', b"\0\0\0\0"), Ok(Backend::Ignored(b'v')));
+        assert_eq!(parse(b'W', b""), Ok(Backend::Unexpected(b'W')));
+        // Trailing bytes the crate rejects are malformed, never a panic.
+        assert!(matches!(
+            parse(b'Z', b"II"),
+            Err(ParseError::Invalid(b'Z', _))
+        ));
+        assert_eq!(
+            parse_error_fields(b"Mhalf").unwrap_err().to_string(),
+            "error field 'M' without its end"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
