@@ -23,7 +23,7 @@ use crate::evidence::{
     Timed, TlsEvidence,
 };
 use crate::plan::VerifyPlan;
-use crate::probe::{mysql, postgres, redis as resp};
+use crate::probe::{ms_since, mysql, postgres, redis as resp};
 use crate::report::{self, PingInfo, PlaintextInfo, TlsFacts, VerifyReport};
 use crate::target::Scheme;
 
@@ -95,10 +95,6 @@ pub async fn verify_once_keeping_stream(plan: &VerifyPlan) -> (VerifyReport, Opt
     let report = build_report(plan, &evidence, judged, client_not_after);
     let usable = report.verdict == report::Verdict::Pass && plan.target.scheme == Scheme::Rediss;
     (report, kept.filter(|_| usable))
-}
-
-fn ms_since(t: StdInstant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
 }
 
 /// Every observation of one attempt, in the order the protocol allows them.

@@ -4,3 +4,6 @@ pub mod mysql;
 pub mod postgres;
 pub mod redis;
 mod wire;
+
+/// Milliseconds since an instant: every timing in the evidence is measured this way.
+pub(crate) use wire::ms_since;
