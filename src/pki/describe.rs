@@ -533,6 +533,9 @@ mod error_tests {
         let e = describe(0, &[0x30, 0x03, 0x02, 0x01, 0x00], 0).unwrap_err();
         assert!(matches!(e, DescribeError(x509_parser::nom::Err::Error(_))));
         assert_eq!(e.to_string(), format!("not valid DER: {}", e.0));
-        assert!(e.to_string().starts_with("not valid DER: Parsing Error: "), "{e}");
+        assert!(
+            e.to_string().starts_with("not valid DER: Parsing Error: "),
+            "{e}"
+        );
     }
 }
