@@ -150,12 +150,22 @@ fn no_certificates(file: &pem::PemFile) -> crate::finding::Finding {
     }
 }
 
+/// Why one certificate of an inspected file has no description.
+#[derive(Debug, Clone, thiserror::Error)]
+enum DescribeFailure {
+    #[error(transparent)]
+    Parse(#[from] describe::DescribeError),
+    /// The thread describing its part of a large bundle panicked.
+    #[error("internal error while describing this certificate")]
+    Panicked,
+}
+
 /// Describes certificates, on every core for large bundles (results in input order).
 fn describe_all(
     certs: &[pem::CertBlock],
     now: clock::UnixSeconds,
-) -> Vec<Result<describe::CertInfo, String>> {
-    let one = |c: &pem::CertBlock| describe::describe(c.index, &c.der, now);
+) -> Vec<Result<describe::CertInfo, DescribeFailure>> {
+    let one = |c: &pem::CertBlock| Ok(describe::describe(c.index, &c.der, now)?);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -176,9 +186,8 @@ fn describe_all(
         handles
             .into_iter()
             .flat_map(|(n, h)| {
-                h.join().unwrap_or_else(|_| {
-                    vec![Err("internal error while describing this certificate".to_string()); n]
-                })
+                h.join()
+                    .unwrap_or_else(|_| vec![Err(DescribeFailure::Panicked); n])
             })
             .collect()
     })

@@ -22,42 +22,67 @@ const TIME_RANGE: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_
 /// The longest duration accepted (`--timeout`, `--wait`, `--interval`).
 pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
-pub fn parse_time(s: &str) -> Result<UnixSeconds, String> {
+pub fn parse_time(s: &str) -> Result<UnixSeconds, TimeError> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<i64>() {
         if !TIME_RANGE.contains(&secs) {
-            return Err(format!("time {secs} is outside the years 0000 to 9999"));
+            return Err(TimeError::OutOfRange { secs });
         }
         return Ok(secs);
     }
     OffsetDateTime::parse(s, &Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|_| {
-            format!("invalid time {s:?}: expected RFC 3339 (2024-06-01T00:00:00Z) or Unix seconds")
-        })
+        .map_err(|_| TimeError::Invalid { text: s.into() })
 }
 
 /// Parses a duration such as `10s`, `500ms`, `2m` (a bare number means seconds).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
     let d = parse_any_duration(s)?;
     if d > MAX_DURATION {
-        return Err(format!(
-            "duration {:?} is longer than the 7 days tlsprobe accepts",
-            s.trim()
-        ));
+        return Err(DurationError::TooLong {
+            text: s.trim().into(),
+        });
     }
     Ok(d)
 }
 
-fn parse_any_duration(s: &str) -> Result<Duration, String> {
+fn parse_any_duration(s: &str) -> Result<Duration, DurationError> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
         if secs.is_finite() && (0.0..1e9).contains(&secs) {
             return Ok(Duration::from_secs_f64(secs));
         }
     }
-    humantime::parse_duration(s)
-        .map_err(|_| format!("invalid duration {s:?}: expected e.g. 10s, 500ms, 2m"))
+    humantime::parse_duration(s).map_err(|_| DurationError::Invalid { text: s.into() })
+}
+
+/// Why a time (`--at`) was refused; displayed as clap and the inventories print it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    /// Unix seconds outside the years 0000 to 9999.
+    #[error("time {secs} is outside the years 0000 to 9999")]
+    OutOfRange { secs: i64 },
+    /// Neither RFC 3339 nor an integer (the trimmed text).
+    #[error("invalid time {text:?}: expected RFC 3339 (2024-06-01T00:00:00Z) or Unix seconds")]
+    Invalid { text: String },
+}
+
+/// Why a duration (`--timeout`, `--wait`, `--interval`, `timeout =`) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a number of seconds nor a humantime duration (the trimmed text).
+    #[error("invalid duration {text:?}: expected e.g. 10s, 500ms, 2m")]
+    Invalid { text: String },
+    /// Longer than [`MAX_DURATION`] (the trimmed text).
+    #[error("duration {text:?} is longer than the 7 days tlsprobe accepts")]
+    TooLong { text: String },
+}
+
+/// Inventories put the message after their `file:line: key` (see `inventory`).
+impl From<DurationError> for String {
+    fn from(e: DurationError) -> String {
+        e.to_string()
+    }
 }
 
 /// Formats Unix seconds as RFC 3339 in UTC (`2124-01-01T00:00:00Z`).
@@ -95,6 +120,36 @@ mod tests {
         assert!(parse_duration("8d").is_err());
         assert!(parse_time("-9223372036854775808").is_err());
         assert!(parse_time("253402300800").is_err());
+    }
+
+    #[test]
+    fn errors_display_todays_lines() {
+        assert_eq!(
+            parse_time(" 253402300800 ").unwrap_err().to_string(),
+            "time 253402300800 is outside the years 0000 to 9999"
+        );
+        assert_eq!(
+            parse_time(" yesterday ").unwrap_err(),
+            TimeError::Invalid {
+                text: "yesterday".into()
+            }
+        );
+        assert_eq!(
+            parse_time("yesterday").unwrap_err().to_string(),
+            "invalid time \"yesterday\": expected RFC 3339 (2024-06-01T00:00:00Z) or Unix seconds"
+        );
+        assert_eq!(
+            parse_duration(" soon ").unwrap_err().to_string(),
+            "invalid duration \"soon\": expected e.g. 10s, 500ms, 2m"
+        );
+        assert_eq!(
+            parse_duration(" 8d ").unwrap_err(),
+            DurationError::TooLong { text: "8d".into() }
+        );
+        assert_eq!(
+            String::from(parse_duration("8d").unwrap_err()),
+            "duration \"8d\" is longer than the 7 days tlsprobe accepts"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 
 use rustls_pki_types::CertificateDer;
 
-/// How an I/O step ended when it did not end well.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How an I/O step ended when it did not end well. (`PartialEq` only: rustls' errors are.)
+#[derive(Debug, Clone, PartialEq)]
 pub enum IoFailure {
     /// The step's deadline passed.
     Timeout,
@@ -21,6 +21,23 @@ pub enum IoFailure {
     NotTls(String),
     /// The peer's reply could not be parsed, or was larger than tlsprobe reads.
     Malformed(String),
+    /// A handshake message over the 64 KiB a TLS client accepts (which one, as rustls says).
+    HandshakeTooLarge(rustls::InvalidMessage),
+    /// No common TLS parameters with the server (rustls' reason).
+    Incompatible(rustls::PeerIncompatible),
+    /// The server broke the TLS protocol (rustls' reason).
+    Misbehaved(rustls::PeerMisbehaved),
+    /// The server's key is id-RSASSA-PSS, which the TLS stack cannot verify.
+    RsaPssKey,
+    /// The TLS client could not be configured (rustls' error).
+    TlsConfig(rustls::Error),
+    /// Any other TLS error (rustls' error).
+    Tls(rustls::Error),
+    /// An I/O error of another kind, with the system's message.
+    Io {
+        kind: std::io::ErrorKind,
+        message: String,
+    },
     /// Anything else, as a short sentence.
     Other(String),
 }
@@ -34,6 +51,17 @@ impl IoFailure {
             IoFailure::Alert(a) => format!("the server sent TLS alert {}", alert_name(*a)),
             IoFailure::NotTls(m) => format!("the server does not speak TLS: {m}"),
             IoFailure::Malformed(m) => format!("malformed reply: {m}"),
+            IoFailure::HandshakeTooLarge(m) => format!(
+                "the server's handshake message is larger than the 64 KiB a TLS client accepts ({m:?}): a certificate chain that is too large?"
+            ),
+            IoFailure::Incompatible(p) => {
+                format!("no common TLS parameters with the server ({p:?})")
+            }
+            IoFailure::Misbehaved(p) => format!("the server broke the TLS protocol ({p:?})"),
+            IoFailure::RsaPssKey => crate::pki::algs::RsaPssKeyUnsupported.to_string(),
+            IoFailure::TlsConfig(e) => format!("cannot configure TLS: {e}"),
+            IoFailure::Tls(e) => e.to_string(),
+            IoFailure::Io { message, .. } => message.clone(),
             IoFailure::Other(m) => m.clone(),
         }
     }

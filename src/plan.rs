@@ -466,9 +466,22 @@ impl VerifyPlan {
     }
 }
 
-fn server_name(s: &str) -> Result<ServerName<'static>, String> {
-    ServerName::try_from(s.to_string())
-        .map_err(|_| format!("{s:?} is not a valid DNS name or IP address"))
+fn server_name(s: &str) -> Result<ServerName<'static>, InvalidName> {
+    ServerName::try_from(s.to_string()).map_err(|_| InvalidName { name: s.into() })
+}
+
+/// A `--name`, `--sni` or target host that is not a DNS name or IP address (as given).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name:?} is not a valid DNS name or IP address")]
+pub(crate) struct InvalidName {
+    name: String,
+}
+
+/// The flag's `InputError` takes the message as it is.
+impl From<InvalidName> for String {
+    fn from(e: InvalidName) -> String {
+        e.to_string()
+    }
 }
 
 /// A warning when a file holding a secret can be read by other users (as ssh warns).
@@ -502,4 +515,17 @@ pub fn read_password_file(path: &Path) -> Result<Secret, InputError> {
         return Err(InputError::new(&name, "is empty"));
     }
     Ok(Secret::new(first))
+}
+
+#[cfg(test)]
+mod invalid_name_tests {
+    #[test]
+    fn invalid_name_displays_todays_line() {
+        let e = super::server_name("not a name!").unwrap_err();
+        assert_eq!(
+            String::from(e),
+            "\"not a name!\" is not a valid DNS name or IP address"
+        );
+        assert!(super::server_name("db.example.com").is_ok());
+    }
 }

@@ -46,9 +46,13 @@ const MYSQL: &[&str] = &["ssl-mode", "ssl-ca", "ssl-cert", "ssl-key"];
 
 /// Resolves `target.params`; `shown` is the target as displayed (no password).
 pub fn resolve(target: &Target) -> Result<UrlOptions, InputError> {
+    resolve_params(target)
+        .map_err(|e| InputError::new(format!("target {:?}", target.display()), e.to_string()))
+}
+
+/// [`resolve`] without the target's name around the error.
+fn resolve_params(target: &Target) -> Result<UrlOptions, UrlParamError> {
     let mut out = UrlOptions::default();
-    let subject = format!("target {:?}", target.display());
-    let err = |msg: String| InputError::new(&subject, msg);
     let known = match target.scheme {
         Scheme::Postgres => POSTGRES,
         Scheme::Mysql => MYSQL,
@@ -56,17 +60,17 @@ pub fn resolve(target: &Target) -> Result<UrlOptions, InputError> {
     };
     for (name, value) in &target.params {
         if !known.contains(&name.as_str()) {
-            return Err(err(if known.is_empty() {
-                format!(
-                    "URL parameter {name:?}: {}:// URLs take no parameters",
-                    target.scheme.name()
-                )
+            return Err(if known.is_empty() {
+                UrlParamError::NoParameters {
+                    name: name.clone(),
+                    scheme: target.scheme.name(),
+                }
             } else {
-                format!(
-                    "unknown URL parameter {name:?} (tlsprobe reads {})",
-                    known.join(", ")
-                )
-            }));
+                UrlParamError::Unknown {
+                    name: name.clone(),
+                    known,
+                }
+            });
         }
         match name.as_str() {
             "sslmode" | "ssl-mode" => {
@@ -74,7 +78,7 @@ pub fn resolve(target: &Target) -> Result<UrlOptions, InputError> {
                 if v == "disable" || v == "disabled" {
                     out.plaintext = true;
                 } else {
-                    out.warning = mode(name, value).map_err(err)?;
+                    out.warning = mode(name, value)?;
                 }
             }
             "sslrootcert" | "ssl-ca" => out.cacert = Some(PathBuf::from(value)),
@@ -84,12 +88,16 @@ pub fn resolve(target: &Target) -> Result<UrlOptions, InputError> {
                 out.no_sni = match value.as_str() {
                     "0" => true,
                     "1" => false,
-                    other => return Err(err(format!("sslsni={other:?}: expected 0 or 1"))),
+                    other => {
+                        return Err(UrlParamError::Sni {
+                            value: other.into(),
+                        })
+                    }
                 }
             }
             "connect_timeout" => {
-                let secs: i64 = value.trim().parse().map_err(|_| {
-                    err(format!("connect_timeout={value:?}: expected whole seconds"))
+                let secs: i64 = value.trim().parse().map_err(|_| UrlParamError::Timeout {
+                    value: value.clone(),
                 })?;
                 // libpq: zero or negative waits indefinitely; tlsprobe keeps its deadline.
                 out.timeout = (secs > 0).then(|| Duration::from_secs(secs.unsigned_abs()));
@@ -101,25 +109,109 @@ pub fn resolve(target: &Target) -> Result<UrlOptions, InputError> {
     Ok(out)
 }
 
+/// A URL parameter tlsprobe refuses, with the parameter's name and value as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlParamError {
+    /// A parameter on a scheme that takes none (`rediss://`, `tls://`).
+    #[error("URL parameter {name:?}: {scheme}:// URLs take no parameters")]
+    NoParameters { name: String, scheme: &'static str },
+    /// A parameter this scheme does not have; `known` are the ones it has.
+    #[error("unknown URL parameter {name:?} (tlsprobe reads {})", known.join(", "))]
+    Unknown {
+        name: String,
+        known: &'static [&'static str],
+    },
+    /// `sslmode` / `ssl-mode` turning TLS off.
+    #[error("{name}={value} asks for a plaintext connection, which tlsprobe does not verify (it proves TLS); remove it to verify TLS on this port")]
+    Plaintext { name: String, value: String },
+    /// `sslmode` / `ssl-mode` with a value neither libpq nor MySQL has.
+    #[error("{name}={value:?}: expected {}", mode_choices(name))]
+    Mode { name: String, value: String },
+    /// `sslsni` other than 0 or 1.
+    #[error("sslsni={value:?}: expected 0 or 1")]
+    Sni { value: String },
+    /// `connect_timeout` that is not whole seconds.
+    #[error("connect_timeout={value:?}: expected whole seconds")]
+    Timeout { value: String },
+}
+
+/// The values `name` (`sslmode` or `ssl-mode`) takes, for its error.
+fn mode_choices(name: &str) -> &'static str {
+    if name == "sslmode" {
+        "disable, allow, prefer, require, verify-ca or verify-full"
+    } else {
+        "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY"
+    }
+}
+
 /// Judges `sslmode` / `ssl-mode`: the warning for a mode weaker than what tlsprobe checks.
-fn mode(name: &str, value: &str) -> Result<Option<String>, String> {
+fn mode(name: &str, value: &str) -> Result<Option<String>, UrlParamError> {
     let v = value.to_ascii_lowercase().replace('_', "-");
+    let fact = || (name.to_string(), value.to_string());
     match v.as_str() {
         "verify-full" | "verify-identity" => Ok(None),
         "allow" | "prefer" | "preferred" | "require" | "required" | "verify-ca" => Ok(Some(format!(
             "{name}={value} asks for less than tlsprobe checks: every check still runs (trust, server name, dates), as {} would",
             if name == "sslmode" { "sslmode=verify-full" } else { "ssl-mode=VERIFY_IDENTITY" }
         ))),
-        "disable" | "disabled" => Err(format!(
-            "{name}={value} asks for a plaintext connection, which tlsprobe does not verify (it proves TLS); remove it to verify TLS on this port"
-        )),
-        _ => Err(format!(
-            "{name}={value:?}: expected {}",
-            if name == "sslmode" {
-                "disable, allow, prefer, require, verify-ca or verify-full"
-            } else {
-                "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY"
+        "disable" | "disabled" => {
+            let (name, value) = fact();
+            Err(UrlParamError::Plaintext { name, value })
+        }
+        _ => {
+            let (name, value) = fact();
+            Err(UrlParamError::Mode { name, value })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(url: &str) -> InputError {
+        let target = crate::target::parse(url).expect("a target");
+        resolve(&target).unwrap_err()
+    }
+
+    #[test]
+    fn errors_display_todays_lines() {
+        let e = err("postgres://u@h:5432/db?sslmode=bogus");
+        assert_eq!(e.subject, "target \"postgres://u@h:5432/db\"");
+        assert_eq!(
+            e.message,
+            "sslmode=\"bogus\": expected disable, allow, prefer, require, verify-ca or verify-full"
+        );
+        assert_eq!(
+            err("mysql://u@h:3306/?ssl-mode=nope").message,
+            "ssl-mode=\"nope\": expected DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY"
+        );
+        assert_eq!(
+            err("mysql://u@h:3306/?sslmode=x").message,
+            "unknown URL parameter \"sslmode\" (tlsprobe reads ssl-mode, ssl-ca, ssl-cert, ssl-key)"
+        );
+        assert_eq!(
+            err("postgres://u@h:5432/?sslsni=2").message,
+            "sslsni=\"2\": expected 0 or 1"
+        );
+        assert_eq!(
+            err("postgres://u@h:5432/?connect_timeout=soon").message,
+            "connect_timeout=\"soon\": expected whole seconds"
+        );
+        assert_eq!(
+            mode("ssl-mode", "DISABLED").unwrap_err().to_string(),
+            "ssl-mode=DISABLED asks for a plaintext connection, which tlsprobe does not verify (it proves TLS); remove it to verify TLS on this port"
+        );
+    }
+
+    #[test]
+    fn errors_carry_the_parameter() {
+        let t = crate::target::parse("postgres://u@h:5432/?sslsni=yes").unwrap();
+        assert_eq!(
+            resolve_params(&t).unwrap_err(),
+            UrlParamError::Sni {
+                value: "yes".into()
             }
-        )),
+        );
     }
 }

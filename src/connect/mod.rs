@@ -19,7 +19,10 @@ pub fn classify_io(e: &std::io::Error) -> IoFailure {
         K::UnexpectedEof => IoFailure::Closed,
         K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => IoFailure::Reset,
         K::TimedOut => IoFailure::Timeout,
-        _ => IoFailure::Other(e.to_string()),
+        kind => IoFailure::Io {
+            kind,
+            message: e.to_string(),
+        },
     }
 }
 
@@ -31,22 +34,16 @@ pub fn classify_rustls(e: &rustls::Error) -> IoFailure {
             m @ (rustls::InvalidMessage::HandshakePayloadTooLarge
             | rustls::InvalidMessage::CertificatePayloadTooLarge
             | rustls::InvalidMessage::MessageTooLarge),
-        ) => IoFailure::Other(format!(
-            "the server's handshake message is larger than the 64 KiB a TLS client accepts ({m:?}): a certificate chain that is too large?"
-        )),
+        ) => IoFailure::HandshakeTooLarge(*m),
         rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o))
             if o.0.is::<crate::pki::algs::RsaPssKeyUnsupported>() =>
         {
-            IoFailure::Other(o.0.to_string())
+            IoFailure::RsaPssKey
         }
         rustls::Error::InvalidMessage(m) => IoFailure::NotTls(format!("{m:?}")),
-        rustls::Error::PeerIncompatible(p) => {
-            IoFailure::Other(format!("no common TLS parameters with the server ({p:?})"))
-        }
-        rustls::Error::PeerMisbehaved(p) => {
-            IoFailure::Other(format!("the server broke the TLS protocol ({p:?})"))
-        }
-        other => IoFailure::Other(other.to_string()),
+        rustls::Error::PeerIncompatible(p) => IoFailure::Incompatible(p.clone()),
+        rustls::Error::PeerMisbehaved(p) => IoFailure::Misbehaved(p.clone()),
+        other => IoFailure::Tls(other.clone()),
     }
 }
 
@@ -68,5 +65,64 @@ mod tests {
             alert_name(AlertDescription::BadCertificate),
             "bad_certificate"
         );
+    }
+
+    #[test]
+    fn failures_are_typed_and_display_todays_lines() {
+        use super::{classify_io, classify_rustls};
+        use crate::evidence::IoFailure;
+        use rustls::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
+        let too_large = classify_rustls(&Error::InvalidMessage(InvalidMessage::MessageTooLarge));
+        assert_eq!(
+            too_large,
+            IoFailure::HandshakeTooLarge(InvalidMessage::MessageTooLarge)
+        );
+        assert_eq!(
+            too_large.describe(),
+            "the server's handshake message is larger than the 64 KiB a TLS client accepts (MessageTooLarge): a certificate chain that is too large?"
+        );
+        let none = classify_rustls(&Error::PeerIncompatible(
+            PeerIncompatible::NoCipherSuitesInCommon,
+        ));
+        assert_eq!(
+            none.describe(),
+            "no common TLS parameters with the server (NoCipherSuitesInCommon)"
+        );
+        let broke = classify_rustls(&Error::PeerMisbehaved(
+            PeerMisbehaved::SelectedUnofferedCipherSuite,
+        ));
+        assert_eq!(
+            broke,
+            IoFailure::Misbehaved(PeerMisbehaved::SelectedUnofferedCipherSuite)
+        );
+        assert_eq!(
+            broke.describe(),
+            "the server broke the TLS protocol (SelectedUnofferedCipherSuite)"
+        );
+        let pss = Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+            std::sync::Arc::new(crate::pki::algs::RsaPssKeyUnsupported),
+        )));
+        assert_eq!(classify_rustls(&pss), IoFailure::RsaPssKey);
+        assert!(classify_rustls(&pss).describe().starts_with(
+            "tlsprobe cannot verify this server: its certificate's key is RSASSA-PSS"
+        ));
+        let general = Error::General("odd".into());
+        assert_eq!(classify_rustls(&general), IoFailure::Tls(general.clone()));
+        assert_eq!(classify_rustls(&general).describe(), general.to_string());
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(
+            classify_io(&refused),
+            IoFailure::Io {
+                kind: std::io::ErrorKind::ConnectionRefused,
+                message: "refused".into()
+            }
+        );
+        assert_eq!(classify_io(&refused).describe(), "refused");
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, none_error());
+        assert!(matches!(classify_io(&wrapped), IoFailure::Incompatible(_)));
+    }
+
+    fn none_error() -> rustls::Error {
+        rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NoCipherSuitesInCommon)
     }
 }

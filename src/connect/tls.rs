@@ -75,7 +75,7 @@ pub async fn handshake(
     let cfg = match config(params, record.clone()) {
         Ok(c) => c,
         Err(e) => {
-            ev.failure = Some(IoFailure::Other(format!("cannot configure TLS: {e}")));
+            ev.failure = Some(IoFailure::TlsConfig(e));
             return (ev, None);
         }
     };

@@ -506,10 +506,10 @@ async fn verify_node(
 ) -> NodeReport {
     let p = match node_plan(seed, opts, &a.endpoint, a.port) {
         Ok(p) => p,
-        Err(msg) => {
+        Err(e) => {
             return node_report(
                 &a,
-                failed_report(&a.endpoint, a.port, Step::Resolve, &msg),
+                failed_report(&a.endpoint, a.port, Step::Resolve, &e.to_string()),
                 None,
             )
         }
@@ -561,13 +561,13 @@ fn node_plan(
     opts: &DiscoverOpts,
     endpoint: &str,
     port: u16,
-) -> Result<VerifyPlan, String> {
+) -> Result<VerifyPlan, BadEndpoint> {
     let bare = endpoint.trim_start_matches('[').trim_end_matches(']');
     let (host, name) = match bare.parse::<IpAddr>() {
         Ok(ip) => (Host::Ip(ip), ServerName::IpAddress(ip.into())),
         Err(_) => {
-            let name = ServerName::try_from(bare.to_string()).map_err(|_| {
-                format!("the announced endpoint {endpoint:?} is not a valid DNS name or IP address")
+            let name = ServerName::try_from(bare.to_string()).map_err(|_| BadEndpoint {
+                endpoint: endpoint.into(),
             })?;
             (Host::Dns(bare.to_string()), name)
         }
@@ -588,6 +588,13 @@ fn node_plan(
     // One attempt per node: --wait is for the seed.
     p.wait = None;
     Ok(p)
+}
+
+/// A node endpoint announced by the seed that cannot be a server name (as announced).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the announced endpoint {endpoint:?} is not a valid DNS name or IP address")]
+struct BadEndpoint {
+    endpoint: String,
 }
 
 /// A report for a node that could not be verified at all.
@@ -645,4 +652,33 @@ fn explain_name_failure(report: &mut VerifyReport, kind: DiscoverKind, a: &Annou
         ),
     };
     c.message = format!("{}\n{who}\nfix: {fix}", c.message);
+}
+
+#[cfg(test)]
+mod bad_endpoint_tests {
+    use super::*;
+
+    #[test]
+    fn bad_endpoint_displays_todays_line() {
+        use clap::Parser;
+        let cli =
+            crate::cli::Cli::try_parse_from(["tlsprobe", "verify", "seed.example:6379"]).unwrap();
+        let crate::cli::Command::Verify(args) = cli.command else {
+            unreachable!()
+        };
+        let seed = crate::plan::verify_plan(&args, None, None).unwrap();
+        let opts = DiscoverOpts {
+            kind: DiscoverKind::Cluster,
+            sentinel_master: None,
+            cluster_bus: false,
+            name_given: false,
+            sni_given: false,
+        };
+        let e = node_plan(&seed, &opts, "[bad host", 6379).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the announced endpoint \"[bad host\" is not a valid DNS name or IP address"
+        );
+        assert!(node_plan(&seed, &opts, "[::1]", 6379).is_ok());
+    }
 }

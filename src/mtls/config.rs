@@ -111,13 +111,13 @@ pub fn parse_config(name: &str, bytes: &[u8]) -> Result<ConfigSettings, InputErr
     let cl_validation = field("mtls_client_cert_subject_validation_type");
     let validation = match (db_validation, cl_validation) {
         (Some(v), _) => Some((
-            validation_value(v)
-                .map_err(|m| err(format!("client_cert_subject_validation_type: {m}")))?,
+            validation_value("client_cert_subject_validation_type", v)
+                .map_err(|e| err(e.to_string()))?,
             "client_cert_subject_validation_type",
         )),
         (None, Some(v)) => Some((
-            validation_value(v)
-                .map_err(|m| err(format!("mtls_client_cert_subject_validation_type: {m}")))?,
+            validation_value("mtls_client_cert_subject_validation_type", v)
+                .map_err(|e| err(e.to_string()))?,
             "mtls_client_cert_subject_validation_type",
         )),
         (None, None) => None,
@@ -128,7 +128,7 @@ pub fn parse_config(name: &str, bytes: &[u8]) -> Result<ConfigSettings, InputErr
         "mtls_authorized_subjects"
     };
     let authorized_subjects = match field(subjects_field) {
-        Some(v) => Some(subjects_value(name, subjects_field, v).map_err(err)?),
+        Some(v) => Some(subjects_value(name, subjects_field, v).map_err(|e| err(e.to_string()))?),
         None => None,
     };
     let authorized_names = match field("authorized_names") {
@@ -164,16 +164,16 @@ pub fn parse_config(name: &str, bytes: &[u8]) -> Result<ConfigSettings, InputErr
         }
         None => None,
     };
-    let tls_mode =
-        enum_field(obj, "tls_mode", &["enabled", "disabled", "replica_ssl"]).map_err(err)?;
+    let tls_mode = enum_field(obj, "tls_mode", &["enabled", "disabled", "replica_ssl"])
+        .map_err(|e| err(e.to_string()))?;
     let enforce = enum_field(
         obj,
         "enforce_client_authentication",
         &["enabled", "disabled"],
     )
-    .map_err(err)?;
+    .map_err(|e| err(e.to_string()))?;
     let client_certs = match field("authentication_ssl_client_certs") {
-        Some(v) => client_certs_value(name, v).map_err(err)?,
+        Some(v) => client_certs_value(name, v).map_err(|e| err(e.to_string()))?,
         None => vec![],
     };
 
@@ -219,63 +219,126 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-fn validation_value(v: &Value) -> Result<Validation, String> {
+/// A known field of a `--config` object that is not what the REST API returns; `field` is
+/// its path in the object (`authorized_subjects[0].OU[1]`). Displayed after `--config FILE`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigFieldError {
+    /// The wrong JSON type: `expected` is what the field holds, `found` what it held.
+    #[error("{field}: expected {expected}, found {found}")]
+    Shape {
+        field: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    /// A subject validation type other than the three the API has.
+    #[error(
+        "{field}: unknown value {value:?} (expected \"disabled\", \"san_cn\" or \"full_subject\")"
+    )]
+    UnknownValidation { field: &'static str, value: String },
+    /// A string outside the field's `allowed` values.
+    #[error("{field}: unknown value {value:?} (expected {})", quoted(allowed))]
+    UnknownValue {
+        field: String,
+        value: String,
+        allowed: &'static [&'static str],
+    },
+    /// An authorized-subject attribute outside CN, O, OU, L, ST, C.
+    #[error("{field}: unknown attribute {attribute:?} (expected CN, O, OU, L, ST, C)")]
+    UnknownAttribute { field: String, attribute: String },
+    /// An authorized-subject object without a CN.
+    #[error("{field}: CN is required")]
+    NoCn { field: String },
+    /// A client-certificate entry without its `client_cert`.
+    #[error("{field}: no \"client_cert\" field")]
+    NoClientCert { field: String },
+    /// The pasted PEM could not be read (the PEM reader's message, without its name).
+    #[error("{field}.client_cert: {}", error.message)]
+    ClientCertPem { field: String, error: InputError },
+    /// The pasted PEM holds no certificate.
+    #[error("{field}.client_cert: holds no certificate")]
+    NoCertificate { field: String },
+    /// A pasted certificate does not parse (its PEM block).
+    #[error("{field}.client_cert: PEM block {block}: {error}")]
+    ClientCertDer {
+        field: String,
+        block: usize,
+        error: pem::DerError,
+    },
+}
+
+/// `"a", "b", "c"`.
+fn quoted(allowed: &[&str]) -> String {
+    allowed
+        .iter()
+        .map(|a| format!("{a:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A [`ConfigFieldError::Shape`] for `field`.
+fn shape(field: impl Into<String>, expected: &'static str, found: &Value) -> ConfigFieldError {
+    ConfigFieldError::Shape {
+        field: field.into(),
+        expected,
+        found: json_type(found),
+    }
+}
+
+fn validation_value(field: &'static str, v: &Value) -> Result<Validation, ConfigFieldError> {
     match v.as_str() {
         Some("disabled") => Ok(Validation::None),
         Some("san_cn") => Ok(Validation::San),
         Some("full_subject") => Ok(Validation::Subject),
-        Some(other) => Err(format!(
-            "unknown value {other:?} (expected \"disabled\", \"san_cn\" or \"full_subject\")"
-        )),
-        None => Err(format!("expected a string, found {}", json_type(v))),
+        Some(other) => Err(ConfigFieldError::UnknownValidation {
+            field,
+            value: other.into(),
+        }),
+        None => Err(shape(field, "a string", v)),
     }
 }
 
 fn enum_field(
     obj: &Map<String, Value>,
     key: &str,
-    allowed: &[&str],
-) -> Result<Option<String>, String> {
+    allowed: &'static [&'static str],
+) -> Result<Option<String>, ConfigFieldError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(Some(s.clone())),
-        Some(Value::String(s)) => Err(format!(
-            "{key}: unknown value {s:?} (expected {})",
-            allowed
-                .iter()
-                .map(|a| format!("{a:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Some(other) => Err(format!(
-            "{key}: expected a string, found {}",
-            json_type(other)
-        )),
+        Some(Value::String(s)) => Err(ConfigFieldError::UnknownValue {
+            field: key.into(),
+            value: s.clone(),
+            allowed,
+        }),
+        Some(other) => Err(shape(key, "a string", other)),
     }
 }
 
-fn subjects_value(file: &str, key: &str, v: &Value) -> Result<Vec<AuthorizedSubject>, String> {
+fn subjects_value(
+    file: &str,
+    key: &str,
+    v: &Value,
+) -> Result<Vec<AuthorizedSubject>, ConfigFieldError> {
     let Value::Array(items) = v else {
-        return Err(format!(
-            "{key}: expected an array of subject objects, found {}",
-            json_type(v)
-        ));
+        return Err(shape(key, "an array of subject objects", v));
     };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let at = format!("{key}[{i}]");
         let Value::Object(o) = item else {
-            return Err(format!(
-                "{at}: expected an object like {{\"CN\": \"redis_user\", \"OU\": [\"Ops\"]}}, found {}",
-                json_type(item)
+            return Err(shape(
+                at,
+                "an object like {\"CN\": \"redis_user\", \"OU\": [\"Ops\"]}",
+                item,
             ));
         };
         let mut entry = AuthorizedSubject::with_cn(format!("{file} {at}"), "");
         for (k, val) in o {
             if !RULE_ATTRIBUTES.contains(&k.as_str()) {
-                return Err(format!(
-                    "{at}: unknown attribute {k:?} (expected CN, O, OU, L, ST, C)"
-                ));
+                return Err(ConfigFieldError::UnknownAttribute {
+                    field: at,
+                    attribute: k.clone(),
+                });
             }
             if val.is_null() {
                 continue;
@@ -287,17 +350,12 @@ fn subjects_value(file: &str, key: &str, v: &Value) -> Result<Vec<AuthorizedSubj
                         .iter()
                         .enumerate()
                         .map(|(j, x)| {
-                            x.as_str().map(str::to_string).ok_or_else(|| {
-                                format!("{at}.OU[{j}]: expected a string, found {}", json_type(x))
-                            })
+                            x.as_str()
+                                .map(str::to_string)
+                                .ok_or_else(|| shape(format!("{at}.OU[{j}]"), "a string", x))
                         })
                         .collect::<Result<_, _>>()?,
-                    other => {
-                        return Err(format!(
-                            "{at}.OU: expected an array of strings, found {}",
-                            json_type(other)
-                        ))
-                    }
+                    other => return Err(shape(format!("{at}.OU"), "an array of strings", other)),
                 };
                 entry
                     .ou
@@ -305,10 +363,7 @@ fn subjects_value(file: &str, key: &str, v: &Value) -> Result<Vec<AuthorizedSubj
                 continue;
             }
             let Value::String(s) = val else {
-                return Err(format!(
-                    "{at}.{k}: expected a string, found {}",
-                    json_type(val)
-                ));
+                return Err(shape(format!("{at}.{k}"), "a string", val));
             };
             if s.is_empty() {
                 continue;
@@ -322,19 +377,20 @@ fn subjects_value(file: &str, key: &str, v: &Value) -> Result<Vec<AuthorizedSubj
             }
         }
         if entry.cn.is_empty() {
-            return Err(format!("{at}: CN is required"));
+            return Err(ConfigFieldError::NoCn { field: at });
         }
         out.push(entry);
     }
     Ok(out)
 }
 
-fn client_certs_value(file: &str, v: &Value) -> Result<Vec<ConfigCert>, String> {
+fn client_certs_value(file: &str, v: &Value) -> Result<Vec<ConfigCert>, ConfigFieldError> {
     let key = "authentication_ssl_client_certs";
     let Value::Array(items) = v else {
-        return Err(format!(
-            "{key}: expected an array of {{\"client_cert\": \"<PEM>\"}} objects, found {}",
-            json_type(v)
+        return Err(shape(
+            key,
+            "an array of {\"client_cert\": \"<PEM>\"} objects",
+            v,
         ));
     };
     let mut out = Vec::new();
@@ -344,32 +400,33 @@ fn client_certs_value(file: &str, v: &Value) -> Result<Vec<ConfigCert>, String> 
             Value::Object(o) => match o.get("client_cert") {
                 Some(Value::String(s)) => s,
                 Some(other) => {
-                    return Err(format!(
-                        "{at}.client_cert: expected a PEM string, found {}",
-                        json_type(other)
-                    ))
+                    return Err(shape(format!("{at}.client_cert"), "a PEM string", other))
                 }
-                None => return Err(format!("{at}: no \"client_cert\" field")),
+                None => return Err(ConfigFieldError::NoClientCert { field: at }),
             },
-            other => {
-                return Err(format!(
-                    "{at}: expected an object {{\"client_cert\": \"<PEM>\"}}, found {}",
-                    json_type(other)
-                ))
-            }
+            other => return Err(shape(at, "an object {\"client_cert\": \"<PEM>\"}", other)),
         };
         let label = format!("{file} {at}");
-        let parsed = pem::parse_bytes(&at, pem_text.as_bytes())
-            .map_err(|e| format!("{at}.client_cert: {}", e.message))?;
+        let parsed = match pem::parse_bytes(&at, pem_text.as_bytes()) {
+            Ok(p) => p,
+            Err(error) => return Err(ConfigFieldError::ClientCertPem { field: at, error }),
+        };
         if let Some(e) = parsed.errors.first() {
-            return Err(format!("{at}.client_cert: {}", e.message));
+            return Err(ConfigFieldError::ClientCertPem {
+                field: at,
+                error: e.clone(),
+            });
         }
         if parsed.certs.is_empty() {
-            return Err(format!("{at}.client_cert: holds no certificate"));
+            return Err(ConfigFieldError::NoCertificate { field: at });
         }
         for c in parsed.certs {
-            if let Some(e) = pem::parse_cert_error(&c.der) {
-                return Err(format!("{at}.client_cert: PEM block {}: {e}", c.block));
+            if let Some(error) = pem::parse_cert_error(&c.der) {
+                return Err(ConfigFieldError::ClientCertDer {
+                    field: at,
+                    block: c.block,
+                    error,
+                });
             }
             out.push(ConfigCert {
                 label: label.clone(),
@@ -472,5 +529,106 @@ mod tests {
             assert!(e.subject == "--config db.json", "{e}");
             assert!(e.message.contains(want), "{json}: {e}");
         }
+    }
+
+    #[test]
+    fn field_errors_display_todays_lines() {
+        let cert = std::fs::read_to_string("testdata/client.pem").unwrap();
+        let framed_only = "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n";
+        for (json, line) in [
+            (
+                r#"{"mtls_client_cert_subject_validation_type": 3}"#.to_string(),
+                "mtls_client_cert_subject_validation_type: expected a string, found a number",
+            ),
+            (
+                r#"{"client_cert_subject_validation_type": "strict"}"#.into(),
+                r#"client_cert_subject_validation_type: unknown value "strict" (expected "disabled", "san_cn" or "full_subject")"#,
+            ),
+            (
+                r#"{"tls_mode": "on"}"#.into(),
+                r#"tls_mode: unknown value "on" (expected "enabled", "disabled", "replica_ssl")"#,
+            ),
+            (
+                r#"{"enforce_client_authentication": true}"#.into(),
+                "enforce_client_authentication: expected a string, found a boolean",
+            ),
+            (
+                r#"{"authorized_subjects": [1]}"#.into(),
+                r#"authorized_subjects[0]: expected an object like {"CN": "redis_user", "OU": ["Ops"]}, found a number"#,
+            ),
+            (
+                r#"{"mtls_authorized_subjects": [{"CN": "a", "E": "x"}]}"#.into(),
+                r#"mtls_authorized_subjects[0]: unknown attribute "E" (expected CN, O, OU, L, ST, C)"#,
+            ),
+            (
+                r#"{"authorized_subjects": [{"CN": "a"}, {"OU": {}}]}"#.into(),
+                "authorized_subjects[1].OU: expected an array of strings, found an object",
+            ),
+            (
+                r#"{"authorized_subjects": [{"OU": "x"}]}"#.into(),
+                "authorized_subjects[0]: CN is required",
+            ),
+            (
+                r#"{"authentication_ssl_client_certs": {}}"#.into(),
+                r#"authentication_ssl_client_certs: expected an array of {"client_cert": "<PEM>"} objects, found an object"#,
+            ),
+            (
+                r#"{"authentication_ssl_client_certs": ["x"]}"#.into(),
+                r#"authentication_ssl_client_certs[0]: expected an object {"client_cert": "<PEM>"}, found a string"#,
+            ),
+            (
+                r#"{"authentication_ssl_client_certs": [{"client_cert": null}]}"#.into(),
+                "authentication_ssl_client_certs[0].client_cert: expected a PEM string, found null",
+            ),
+            (
+                r#"{"authentication_ssl_client_certs": [{}]}"#.into(),
+                r#"authentication_ssl_client_certs[0]: no "client_cert" field"#,
+            ),
+            (
+                serde_json::json!({"authentication_ssl_client_certs": [{"client_cert": "x"}, {"client_cert": "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"}]}).to_string(),
+                "authentication_ssl_client_certs[0].client_cert: no PEM block and not a DER certificate (expected -----BEGIN CERTIFICATE----- or DER bytes)",
+            ),
+            (
+                serde_json::json!({"authentication_ssl_client_certs": [{"client_cert": cert}, {"client_cert": "-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n"}]}).to_string(),
+                "authentication_ssl_client_certs[1].client_cert: holds no certificate",
+            ),
+            (
+                serde_json::json!({"authentication_ssl_client_certs": [{"client_cert": framed_only}]}).to_string(),
+                "",
+            ),
+        ] {
+            let e = parse(&json).unwrap_err();
+            assert_eq!(e.subject, "--config db.json");
+            if line.is_empty() {
+                assert!(
+                    e.message
+                        .starts_with("authentication_ssl_client_certs[0].client_cert: PEM block 1: not valid DER: "),
+                    "{e}"
+                );
+            } else {
+                assert_eq!(e.message, line, "{json}");
+            }
+        }
+        let bad_b64 = serde_json::json!({"authentication_ssl_client_certs": [{"client_cert": "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"}]});
+        let e = parse(&bad_b64.to_string()).unwrap_err();
+        assert!(
+            e.message.starts_with(
+                "authentication_ssl_client_certs[0].client_cert: PEM block 1 (\"CERTIFICATE\"): bad base64"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn field_errors_carry_the_path() {
+        let v: Value = serde_json::from_str(r#"[{"CN": "a", "OU": ["x", 2]}]"#).unwrap();
+        assert_eq!(
+            subjects_value("db.json", "authorized_subjects", &v).unwrap_err(),
+            ConfigFieldError::Shape {
+                field: "authorized_subjects[0].OU[1]".into(),
+                expected: "a string",
+                found: "a number",
+            }
+        );
     }
 }

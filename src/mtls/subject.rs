@@ -59,11 +59,11 @@ impl AuthorizedSubject {
     }
 
     /// Sets a single-valued attribute by its short name (`OU` appends).
-    fn set(&mut self, kind: &str, value: String) -> Result<(), String> {
+    fn set(&mut self, kind: &'static str, value: String) -> Result<(), DnError> {
         let slot = match kind {
             "CN" => {
                 if !self.cn.is_empty() {
-                    return Err("CN is given twice (an entry has one CN)".into());
+                    return Err(DnError::CnTwice);
                 }
                 self.cn = value;
                 return Ok(());
@@ -76,15 +76,60 @@ impl AuthorizedSubject {
             "L" => &mut self.l,
             "ST" => &mut self.st,
             "C" => &mut self.c,
-            other => return Err(format!("unknown attribute {other:?}")),
+            other => {
+                return Err(DnError::NotRuleAttribute {
+                    attribute: other.into(),
+                })
+            }
         };
         if slot.is_some() {
-            return Err(format!(
-                "{kind} is given twice (only OU may have several values)"
-            ));
+            return Err(DnError::Twice { attribute: kind });
         }
         *slot = Some(value);
         Ok(())
+    }
+}
+
+/// Why an authorized subject string (RFC 4514) was refused; `attribute` is the type as
+/// written (trimmed) or its short name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DnError {
+    #[error("empty subject (expected e.g. 'CN=redis_user,O=Acme,OU=Ops')")]
+    Empty,
+    #[error("CN is required (every authorized subject has a Common Name)")]
+    NoCn,
+    #[error("CN is given twice (an entry has one CN)")]
+    CnTwice,
+    /// A single-valued attribute (not CN, not OU) given twice.
+    #[error("{attribute} is given twice (only OU may have several values)")]
+    Twice { attribute: &'static str },
+    /// An attribute type the server does not compare.
+    #[error("unknown attribute {attribute:?} (the server compares only CN, O, OU, L, ST, C)")]
+    UnknownAttribute { attribute: String },
+    /// A short name outside [`RULE_ATTRIBUTES`] given to `set`.
+    #[error("unknown attribute {attribute:?}")]
+    NotRuleAttribute { attribute: String },
+    #[error("{attribute} has an empty value")]
+    EmptyValue { attribute: &'static str },
+    /// A part without `=` (`text` is that part, trimmed).
+    #[error("{text:?} is not TYPE=value (escape a literal comma as \\,)")]
+    NotTypeValue { text: String },
+    #[error("{attribute}: hex-encoded (#...) values are not supported; write the value as text")]
+    HexValue { attribute: String },
+    #[error("{attribute}: bad escape in the value (\\ must be followed by a special character or two hex digits)")]
+    BadEscape { attribute: String },
+    #[error("{attribute}: unescaped '\"' in the value (write it as \\\")")]
+    Quote { attribute: String },
+    #[error("{attribute}: the value is not valid UTF-8")]
+    NotUtf8 { attribute: String },
+    #[error("trailing separator at the end of the subject")]
+    TrailingSeparator,
+}
+
+/// `--authorized-subject` errors go into an `InputError` message as they are.
+impl From<DnError> for String {
+    fn from(e: DnError) -> String {
+        e.to_string()
     }
 }
 
@@ -109,31 +154,28 @@ fn canonical_attribute(t: &str) -> Option<&'static str> {
 /// Parses an RFC 4514 string such as `CN=redis_user,O=Acme,OU=Ops,OU=Dev,L=Tel Aviv` into an
 /// entry. Order does not matter; `\,` `\+` `\\` `\"` `\=` `\;` `\<` `\>` `\#` `\ ` and `\XX`
 /// (hex bytes of UTF-8) are escapes; spaces around separators are ignored.
-pub fn parse_dn(source: &str, text: &str) -> Result<AuthorizedSubject, String> {
+pub fn parse_dn(source: &str, text: &str) -> Result<AuthorizedSubject, DnError> {
     if text.trim().is_empty() {
-        return Err("empty subject (expected e.g. 'CN=redis_user,O=Acme,OU=Ops')".into());
+        return Err(DnError::Empty);
     }
     let mut entry = AuthorizedSubject::with_cn(source, "");
     for (kind, value) in split_rdns(text)? {
-        let short = canonical_attribute(&kind).ok_or_else(|| {
-            format!(
-                "unknown attribute {:?} (the server compares only CN, O, OU, L, ST, C)",
-                kind.trim()
-            )
+        let short = canonical_attribute(&kind).ok_or_else(|| DnError::UnknownAttribute {
+            attribute: kind.trim().into(),
         })?;
         if value.is_empty() {
-            return Err(format!("{short} has an empty value"));
+            return Err(DnError::EmptyValue { attribute: short });
         }
         entry.set(short, value)?;
     }
     if entry.cn.is_empty() {
-        return Err("CN is required (every authorized subject has a Common Name)".into());
+        return Err(DnError::NoCn);
     }
     Ok(entry)
 }
 
 /// Splits on unescaped `,` and `+` and decodes each `type=value`.
-fn split_rdns(text: &str) -> Result<Vec<(String, String)>, String> {
+fn split_rdns(text: &str) -> Result<Vec<(String, String)>, DnError> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -144,21 +186,18 @@ fn split_rdns(text: &str) -> Result<Vec<(String, String)>, String> {
             i += 1;
         }
         let kind = &text[start..i];
+        let attribute = || kind.trim().to_string();
         if i >= bytes.len() || bytes[i] != b'=' {
-            return Err(format!(
-                "{:?} is not TYPE=value (escape a literal comma as \\,)",
-                kind.trim()
-            ));
+            return Err(DnError::NotTypeValue { text: attribute() });
         }
         i += 1; // '='
         while i < bytes.len() && bytes[i] == b' ' {
             i += 1;
         }
         if i < bytes.len() && bytes[i] == b'#' {
-            return Err(format!(
-                "{}: hex-encoded (#...) values are not supported; write the value as text",
-                kind.trim()
-            ));
+            return Err(DnError::HexValue {
+                attribute: attribute(),
+            });
         }
         let mut value: Vec<u8> = Vec::new();
         // Length of `value` that must survive trailing-space trimming (up to the last escape).
@@ -175,10 +214,9 @@ fn split_rdns(text: &str) -> Result<Vec<(String, String)>, String> {
                         Some(h) if h.is_ascii_hexdigit() => {
                             let l = bytes.get(i + 2).copied().filter(u8::is_ascii_hexdigit);
                             let Some(l) = l else {
-                                return Err(format!(
-                                    "{}: bad escape in the value (\\ must be followed by a special character or two hex digits)",
-                                    kind.trim()
-                                ));
+                                return Err(DnError::BadEscape {
+                                    attribute: attribute(),
+                                });
                             };
                             let hex = [h, l];
                             let s = std::str::from_utf8(&hex).unwrap_or("00");
@@ -186,19 +224,17 @@ fn split_rdns(text: &str) -> Result<Vec<(String, String)>, String> {
                             i += 3;
                         }
                         _ => {
-                            return Err(format!(
-                                "{}: bad escape in the value (\\ must be followed by a special character or two hex digits)",
-                                kind.trim()
-                            ))
+                            return Err(DnError::BadEscape {
+                                attribute: attribute(),
+                            })
                         }
                     }
                     keep = value.len();
                 }
                 b'"' => {
-                    return Err(format!(
-                        "{}: unescaped '\"' in the value (write it as \\\")",
-                        kind.trim()
-                    ))
+                    return Err(DnError::Quote {
+                        attribute: attribute(),
+                    })
                 }
                 c => {
                     value.push(c);
@@ -209,15 +245,16 @@ fn split_rdns(text: &str) -> Result<Vec<(String, String)>, String> {
         while value.len() > keep && value.last() == Some(&b' ') {
             value.pop();
         }
-        let value = String::from_utf8(value)
-            .map_err(|_| format!("{}: the value is not valid UTF-8", kind.trim()))?;
+        let value = String::from_utf8(value).map_err(|_| DnError::NotUtf8 {
+            attribute: attribute(),
+        })?;
         out.push((kind.to_string(), value));
         if i >= bytes.len() {
             break;
         }
         i += 1; // separator
         if i >= bytes.len() {
-            return Err("trailing separator at the end of the subject".into());
+            return Err(DnError::TrailingSeparator);
         }
     }
     Ok(out)
@@ -515,8 +552,97 @@ mod tests {
             ("CN=a,", "trailing separator"),
             ("CN=\"a\"", "unescaped '\"'"),
         ] {
-            let err = parse_dn("x", text).unwrap_err();
+            let err = parse_dn("x", text).unwrap_err().to_string();
             assert!(err.contains(want), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn dn_errors_display_todays_lines() {
+        for (text, want, line) in [
+            (
+                "  ",
+                DnError::Empty,
+                "empty subject (expected e.g. 'CN=redis_user,O=Acme,OU=Ops')",
+            ),
+            (
+                "O=Acme",
+                DnError::NoCn,
+                "CN is required (every authorized subject has a Common Name)",
+            ),
+            (
+                "CN=a,cn=b",
+                DnError::CnTwice,
+                "CN is given twice (an entry has one CN)",
+            ),
+            (
+                "CN=a,o=x,O=y",
+                DnError::Twice { attribute: "O" },
+                "O is given twice (only OU may have several values)",
+            ),
+            (
+                "CN=a, E =x",
+                DnError::UnknownAttribute {
+                    attribute: "E".into(),
+                },
+                "unknown attribute \"E\" (the server compares only CN, O, OU, L, ST, C)",
+            ),
+            (
+                "CN=a, Acme ",
+                DnError::NotTypeValue {
+                    text: "Acme".into(),
+                },
+                r#""Acme" is not TYPE=value (escape a literal comma as \,)"#,
+            ),
+            (
+                "commonName=",
+                DnError::EmptyValue { attribute: "CN" },
+                "CN has an empty value",
+            ),
+            (
+                "CN= #0403",
+                DnError::HexValue {
+                    attribute: "CN".into(),
+                },
+                "CN: hex-encoded (#...) values are not supported; write the value as text",
+            ),
+            (
+                r"CN=a\q",
+                DnError::BadEscape {
+                    attribute: "CN".into(),
+                },
+                r"CN: bad escape in the value (\ must be followed by a special character or two hex digits)",
+            ),
+            (
+                r"CN=a\4",
+                DnError::BadEscape {
+                    attribute: "CN".into(),
+                },
+                r"CN: bad escape in the value (\ must be followed by a special character or two hex digits)",
+            ),
+            (
+                "CN=a+",
+                DnError::TrailingSeparator,
+                "trailing separator at the end of the subject",
+            ),
+            (
+                "CN=\"a\"",
+                DnError::Quote {
+                    attribute: "CN".into(),
+                },
+                r#"CN: unescaped '"' in the value (write it as \")"#,
+            ),
+            (
+                r"CN=\ff",
+                DnError::NotUtf8 {
+                    attribute: "CN".into(),
+                },
+                "CN: the value is not valid UTF-8",
+            ),
+        ] {
+            let err = parse_dn("x", text).unwrap_err();
+            assert_eq!(err, want, "{text:?}");
+            assert_eq!(String::from(err), line, "{text:?}");
         }
     }
 

@@ -139,9 +139,21 @@ impl KeyInfo {
     }
 }
 
+/// Why [`describe`] gave no description: the parser's error on the DER bytes.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("not valid DER: {0}")]
+pub struct DescribeError(pub x509_parser::nom::Err<X509Error>);
+
+/// Callers that put the message into an `InputError` as it is.
+impl From<DescribeError> for String {
+    fn from(e: DescribeError) -> String {
+        e.to_string()
+    }
+}
+
 /// Describes the certificate `der` (already checked to parse) at position `index`.
-pub fn describe(index: usize, der: &[u8], now: UnixSeconds) -> Result<CertInfo, String> {
-    let (_, cert) = parse_x509_certificate(der).map_err(|e| format!("not valid DER: {e}"))?;
+pub fn describe(index: usize, der: &[u8], now: UnixSeconds) -> Result<CertInfo, DescribeError> {
+    let (_, cert) = parse_x509_certificate(der).map_err(DescribeError)?;
     let tbs = &cert.tbs_certificate;
 
     let subject_attributes = name_attributes(tbs.subject());
@@ -509,5 +521,21 @@ mod tests {
         assert_eq!(rsa_bits(&m), 2048);
         assert_eq!(rsa_bits(&[0x01, 0x00]), 9);
         assert_eq!(rsa_bits(&[]), 0);
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::{describe, DescribeError};
+
+    #[test]
+    fn describe_error_displays_todays_line() {
+        let e = describe(0, &[0x30, 0x03, 0x02, 0x01, 0x00], 0).unwrap_err();
+        assert!(matches!(e, DescribeError(x509_parser::nom::Err::Error(_))));
+        assert_eq!(e.to_string(), format!("not valid DER: {}", e.0));
+        assert!(
+            e.to_string().starts_with("not valid DER: Parsing Error: "),
+            "{e}"
+        );
     }
 }

@@ -53,43 +53,71 @@ pub fn first_key(
         (Some(k), _) => Ok(Some(k)),
         (None, None) => Ok(None),
         (None, Some(k)) => match (&k.der, pass) {
-            (None, _) => Err(InputError::new(
-                subject,
-                format!("PEM block {}: {}", k.block, pem::LEGACY_ENCRYPTED_KEY),
-            )),
-            (Some(_), None) => Err(InputError::new(
-                subject,
-                format!(
-                    "PEM block {}: encrypted private key (PKCS#8): give its passphrase with --key-pass-file FILE",
-                    k.block
-                ),
-            )),
-            (Some(der), Some(pass)) => decrypt(der, pass)
-                .map(Some)
-                .map_err(|m| InputError::new(subject, format!("PEM block {}: {m}", k.block))),
-        },
+            (None, _) => Err(KeyError::Legacy { block: k.block }),
+            (Some(_), None) => Err(KeyError::NoPassphrase { block: k.block }),
+            (Some(der), Some(pass)) => {
+                decrypt(der, pass)
+                    .map(Some)
+                    .map_err(|reason| KeyError::Decrypt {
+                        block: k.block,
+                        reason,
+                    })
+            }
+        }
+        .map_err(|e| InputError::new(subject, e.to_string())),
     }
 }
 
+/// Why the encrypted key of a `--key` / `--cert` file gave no key (its PEM block).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// A `Proc-Type: 4,ENCRYPTED` key, which tlsprobe does not decrypt.
+    #[error("PEM block {block}: {}", pem::LEGACY_ENCRYPTED_KEY)]
+    Legacy { block: usize },
+    /// An encrypted PKCS#8 key and no `--key-pass-file`.
+    #[error("PEM block {block}: encrypted private key (PKCS#8): give its passphrase with --key-pass-file FILE")]
+    NoPassphrase { block: usize },
+    /// The passphrase was given and decryption failed.
+    #[error("PEM block {block}: {reason}")]
+    Decrypt { block: usize, reason: DecryptError },
+}
+
+/// Why an `EncryptedPrivateKeyInfo` could not be decrypted (never shows the passphrase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecryptError {
+    /// The block is not an `EncryptedPrivateKeyInfo`.
+    #[error("encrypted private key: not a valid PKCS#8 EncryptedPrivateKeyInfo")]
+    NotPkcs8,
+    /// The padding check failed, or the plaintext is not a key.
+    #[error("cannot decrypt the private key: wrong passphrase (--key-pass-file)")]
+    WrongPassphrase,
+    /// Not PBES2 with AES-CBC and PBKDF2 or scrypt.
+    #[error("the private key is encrypted with a scheme tlsprobe does not decrypt (it reads PBES2 with AES-CBC and PBKDF2 or scrypt): re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`")]
+    UnsupportedScheme,
+    /// Any other decryption failure.
+    #[error(
+        "cannot decrypt the private key: wrong passphrase (--key-pass-file), or a damaged key"
+    )]
+    Damaged,
+}
+
 /// Decrypts an `EncryptedPrivateKeyInfo` (PKCS#8, PBES2) into a PKCS#8 key.
-fn decrypt(der: &[u8], pass: &Secret) -> Result<PrivateKeyDer<'static>, String> {
-    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|_| {
-        "encrypted private key: not a valid PKCS#8 EncryptedPrivateKeyInfo".to_string()
-    })?;
-    let doc = info.decrypt(pass.expose().as_bytes()).map_err(|e| match e {
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
-            "cannot decrypt the private key: wrong passphrase (--key-pass-file)".to_string()
-        }
-        pkcs8::Error::EncryptedPrivateKey(
-            pkcs8::pkcs5::Error::AlgorithmParametersInvalid { .. }
-            | pkcs8::pkcs5::Error::UnsupportedAlgorithm { .. },
-        ) => "the private key is encrypted with a scheme tlsprobe does not decrypt (it reads PBES2 with AES-CBC and PBKDF2 or scrypt): re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`".to_string(),
-        _ => "cannot decrypt the private key: wrong passphrase (--key-pass-file), or a damaged key".to_string(),
-    })?;
+fn decrypt(der: &[u8], pass: &Secret) -> Result<PrivateKeyDer<'static>, DecryptError> {
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|_| DecryptError::NotPkcs8)?;
+    let doc = info
+        .decrypt(pass.expose().as_bytes())
+        .map_err(|e| match e {
+            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
+                DecryptError::WrongPassphrase
+            }
+            pkcs8::Error::EncryptedPrivateKey(
+                pkcs8::pkcs5::Error::AlgorithmParametersInvalid { .. }
+                | pkcs8::pkcs5::Error::UnsupportedAlgorithm { .. },
+            ) => DecryptError::UnsupportedScheme,
+            _ => DecryptError::Damaged,
+        })?;
     // A wrong passphrase can still give valid CBC padding: the plaintext must be a key.
-    pkcs8::PrivateKeyInfo::try_from(doc.as_bytes()).map_err(|_| {
-        "cannot decrypt the private key: wrong passphrase (--key-pass-file)".to_string()
-    })?;
+    pkcs8::PrivateKeyInfo::try_from(doc.as_bytes()).map_err(|_| DecryptError::WrongPassphrase)?;
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         doc.as_bytes().to_vec(),
     )))
@@ -111,4 +139,46 @@ pub fn read_key_file(path: &Path) -> Result<pem::PemFile, InputError> {
     }
     pem::parse_bytes(&name, &bytes)
         .map_err(|e| InputError::new(format!("--key {}", e.subject), e.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_error(file: &str, pass: Option<&str>) -> InputError {
+        let f = read_key_file(Path::new(&format!("testdata/{file}"))).unwrap();
+        let pass = pass.map(Secret::new);
+        first_key(&f, "--key", pass.as_ref()).unwrap_err()
+    }
+
+    #[test]
+    fn errors_display_todays_lines() {
+        let e = key_error("client-encrypted.key", None);
+        assert_eq!(e.subject, "--key testdata/client-encrypted.key");
+        assert_eq!(e.message, "PEM block 1: encrypted private key (PKCS#8): give its passphrase with --key-pass-file FILE");
+        assert_eq!(
+            key_error("client-encrypted.key", Some("not the passphrase")).message,
+            "PEM block 1: cannot decrypt the private key: wrong passphrase (--key-pass-file), or a damaged key"
+        );
+        assert_eq!(
+            key_error("client-legacy-encrypted.key", Some("x")).message,
+            format!("PEM block 1: {}", pem::LEGACY_ENCRYPTED_KEY)
+        );
+    }
+
+    #[test]
+    fn decrypt_errors_are_typed() {
+        let f = read_key_file(Path::new("testdata/client-encrypted.key")).unwrap();
+        let der = f.encrypted_keys[0].der.as_ref().unwrap();
+        assert_eq!(
+            decrypt(der, &Secret::new("wrong")).unwrap_err(),
+            DecryptError::Damaged
+        );
+        assert_eq!(
+            decrypt(b"\x30\x00", &Secret::new("x")).unwrap_err(),
+            DecryptError::NotPkcs8
+        );
+        let pass = std::fs::read_to_string("testdata/client-encrypted.pass").unwrap();
+        assert!(decrypt(der, &Secret::new(pass.trim_end())).is_ok());
+    }
 }

@@ -119,18 +119,23 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
     for (i, span) in spans.iter().enumerate() {
         let block = i + 1;
         let label = String::from_utf8_lossy(span.label).into_owned();
-        let err =
-            |msg: String| InputError::new(name, format!("PEM block {block} ({label:?}): {msg}"));
+        let err = |problem: BlockProblem| {
+            let e = BlockError {
+                block,
+                label: label.clone(),
+                problem,
+            };
+            InputError::new(name, e.to_string())
+        };
         if !span.terminated {
-            file.errors
-                .push(err("no END line: the block is truncated".into()));
+            file.errors.push(err(BlockProblem::Unterminated));
             continue;
         }
         if let Some(other) = span.end_mismatch {
-            file.errors.push(err(format!(
-                "END line says {:?}, expected {label:?}",
-                String::from_utf8_lossy(other)
-            )));
+            file.errors.push(err(BlockProblem::EndMismatch {
+                end: String::from_utf8_lossy(other).into_owned(),
+                begin: label.clone(),
+            }));
             continue;
         }
         if span.encrypted_legacy {
@@ -139,7 +144,7 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
                 error_index: file.errors.len(),
                 der: None,
             });
-            file.errors.push(err(LEGACY_ENCRYPTED_KEY.into()));
+            file.errors.push(err(BlockProblem::LegacyEncryptedKey));
             continue;
         }
         if label == "ENCRYPTED PRIVATE KEY" {
@@ -154,31 +159,30 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
                     der: Some(der),
                 });
             }
-            file.errors.push(err(
-                "encrypted private key (PKCS#8): give its passphrase with --key-pass-file FILE, or decrypt it with `openssl pkey -in FILE -out key.pem`".into(),
-            ));
+            file.errors.push(err(BlockProblem::EncryptedKey));
             continue;
         }
         let Some(kind) = known_kind(&label) else {
-            file.errors.push(err("unknown PEM label".into()));
+            file.errors.push(err(BlockProblem::UnknownLabel));
             continue;
         };
         let decoded = <(SectionKind, Vec<u8>) as PemObject>::pem_slice_iter(span.text).next();
         let der = match decoded {
             Some(Ok((_, der))) => der,
             Some(Err(e)) => {
-                file.errors
-                    .push(err(format!("bad base64: {}", pem_reason(&e))));
+                file.errors.push(err(BlockProblem::Base64 {
+                    reason: pem_reason(&e),
+                }));
                 continue;
             }
             None => {
-                file.errors.push(err("malformed block".into()));
+                file.errors.push(err(BlockProblem::Malformed));
                 continue;
             }
         };
         if kind == SectionKind::Certificate {
-            if let Err(msg) = check_cert_der(&der) {
-                file.errors.push(err(msg));
+            if let Err(e) = check_cert_der(&der) {
+                file.errors.push(err(BlockProblem::Der(e)));
                 continue;
             }
             file.certs.push(CertBlock {
@@ -196,6 +200,67 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
         }
     }
     Ok(file)
+}
+
+/// One PEM block that could not be read: its 1-based number, its BEGIN label and why.
+/// Displayed (after the file's name) as `PEM block 2 ("CERTIFICATE"): bad base64: ...`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("PEM block {block} ({label:?}): {problem}")]
+pub struct BlockError {
+    pub block: usize,
+    pub label: String,
+    pub problem: BlockProblem,
+}
+
+/// What was wrong with one PEM block.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BlockProblem {
+    #[error("no END line: the block is truncated")]
+    Unterminated,
+    /// The END line names another label (`end`) than the BEGIN line (`begin`).
+    #[error("END line says {end:?}, expected {begin:?}")]
+    EndMismatch { end: String, begin: String },
+    #[error("{}", LEGACY_ENCRYPTED_KEY)]
+    LegacyEncryptedKey,
+    /// An encrypted PKCS#8 key, for a reader that does not decrypt.
+    #[error("encrypted private key (PKCS#8): give its passphrase with --key-pass-file FILE, or decrypt it with `openssl pkey -in FILE -out key.pem`")]
+    EncryptedKey,
+    #[error("unknown PEM label")]
+    UnknownLabel,
+    /// The base64 body does not decode (`reason` says how).
+    #[error("bad base64: {reason}")]
+    Base64 { reason: String },
+    #[error("malformed block")]
+    Malformed,
+    /// A CERTIFICATE block whose DER framing is wrong.
+    #[error("{0}")]
+    Der(DerError),
+}
+
+/// How bytes are not one DER certificate (framing, then the full parse).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DerError {
+    /// The first byte is not a SEQUENCE tag (`len` bytes, starting `first`).
+    #[error("not valid DER: expected a SEQUENCE, found {len} bytes starting {first:#04x}")]
+    NotSequence { len: usize, first: u8 },
+    /// The length octets run past the end (`len` bytes).
+    #[error("not valid DER: truncated in the length ({len} bytes)")]
+    TruncatedLength { len: usize },
+    /// Indefinite or over-long length encoding.
+    #[error("not valid DER: unsupported length encoding")]
+    LengthEncoding,
+    /// The SEQUENCE says `want` bytes, there are `len`.
+    #[error("not valid DER: truncated at byte {len} of {want}")]
+    TruncatedAt { len: usize, want: usize },
+    /// `extra` bytes after the certificate.
+    #[error("{extra} trailing bytes after the certificate")]
+    TrailingBytes { extra: usize },
+    /// The parser ran out of input (`len` bytes).
+    #[error("not valid DER: truncated ({len} bytes)")]
+    Incomplete { len: usize },
+    /// The certificate inside does not parse.
+    #[error("not valid DER: {0}")]
+    X509(x509_parser::error::X509Error),
 }
 
 fn parse_der(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
@@ -222,23 +287,20 @@ fn parse_der(name: &str, bytes: &[u8]) -> Result<PemFile, InputError> {
 /// Confirms the bytes are one complete DER value (a SEQUENCE whose length matches), saying
 /// how they are not. The certificate inside is parsed by `describe`, which reports its own
 /// errors; checking the framing here keeps bundles from being parsed twice.
-pub fn check_cert_der(der: &[u8]) -> Result<(), String> {
+pub fn check_cert_der(der: &[u8]) -> Result<(), DerError> {
     let n = der.len();
     if n < 2 || der[0] != 0x30 {
-        return Err(format!(
-            "not valid DER: expected a SEQUENCE, found {} bytes starting {:#04x}",
-            n,
-            der.first().copied().unwrap_or(0)
-        ));
+        return Err(DerError::NotSequence {
+            len: n,
+            first: der.first().copied().unwrap_or(0),
+        });
     }
     let (len, header) = match der[1] {
         l if l < 0x80 => (l as usize, 2),
         0x81..=0x84 => {
             let k = (der[1] & 0x7f) as usize;
             if n < 2 + k {
-                return Err(format!(
-                    "not valid DER: truncated in the length ({n} bytes)"
-                ));
+                return Err(DerError::TruncatedLength { len: n });
             }
             (
                 der[2..2 + k]
@@ -247,39 +309,25 @@ pub fn check_cert_der(der: &[u8]) -> Result<(), String> {
                 2 + k,
             )
         }
-        _ => return Err("not valid DER: unsupported length encoding".into()),
+        _ => return Err(DerError::LengthEncoding),
     };
     let want = header.saturating_add(len);
     match want.cmp(&n) {
-        std::cmp::Ordering::Greater => {
-            Err(format!("not valid DER: truncated at byte {n} of {want}"))
-        }
-        std::cmp::Ordering::Less => {
-            Err(format!("{} trailing bytes after the certificate", n - want))
-        }
+        std::cmp::Ordering::Greater => Err(DerError::TruncatedAt { len: n, want }),
+        std::cmp::Ordering::Less => Err(DerError::TrailingBytes { extra: n - want }),
         std::cmp::Ordering::Equal => Ok(()),
     }
 }
 
 /// Fully parses a certificate, saying how it is not valid.
-pub fn parse_cert_error(der: &[u8]) -> Option<String> {
+pub fn parse_cert_error(der: &[u8]) -> Option<DerError> {
     match x509_parser::parse_x509_certificate(der) {
         Ok(([], _)) => None,
-        Ok((rest, _)) => Some(format!(
-            "{} trailing bytes after the certificate",
-            rest.len()
-        )),
-        Err(x509_parser::nom::Err::Incomplete(_)) => {
-            Some(format!("not valid DER: truncated ({} bytes)", der.len()))
+        Ok((rest, _)) => Some(DerError::TrailingBytes { extra: rest.len() }),
+        Err(x509_parser::nom::Err::Incomplete(_)) => Some(DerError::Incomplete { len: der.len() }),
+        Err(x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e)) => {
+            Some(DerError::X509(e))
         }
-        Err(e) => Some(format!("not valid DER: {}", describe_x509_error(&e))),
-    }
-}
-
-fn describe_x509_error(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String {
-    match e {
-        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => e.to_string(),
-        x509_parser::nom::Err::Incomplete(_) => "truncated".into(),
     }
 }
 
@@ -426,6 +474,59 @@ mod tests {
                 .starts_with("PEM block 3 (\"CERTIFICATE\"): not valid DER"),
             "{}",
             f.errors[2]
+        );
+    }
+
+    #[test]
+    fn block_errors_display_todays_lines() {
+        let text = b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERT-----\n-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nAgA=\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nMAA=\n";
+        let f = parse_bytes("f", text).unwrap();
+        let lines: Vec<String> = f.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "f: PEM block 1 (\"CERTIFICATE\"): END line says \"CERT\", expected \"CERTIFICATE\"",
+                "f: PEM block 2 (\"ENCRYPTED PRIVATE KEY\"): encrypted private key (PKCS#8): give its passphrase with --key-pass-file FILE, or decrypt it with `openssl pkey -in FILE -out key.pem`",
+                "f: PEM block 3 (\"CERTIFICATE\"): not valid DER: expected a SEQUENCE, found 2 bytes starting 0x02",
+                "f: PEM block 4 (\"CERTIFICATE\"): no END line: the block is truncated",
+            ]
+        );
+    }
+
+    #[test]
+    fn der_errors_carry_the_sizes() {
+        assert_eq!(
+            check_cert_der(&[0x30, 0x03, 0x01]),
+            Err(DerError::TruncatedAt { len: 3, want: 5 })
+        );
+        assert_eq!(
+            check_cert_der(&[0x30, 0x03, 0x01]).unwrap_err().to_string(),
+            "not valid DER: truncated at byte 3 of 5"
+        );
+        assert_eq!(
+            check_cert_der(&[0x30, 0x00, 0x01]).unwrap_err().to_string(),
+            "1 trailing bytes after the certificate"
+        );
+        assert_eq!(
+            check_cert_der(&[0x30, 0x82, 0x01]).unwrap_err().to_string(),
+            "not valid DER: truncated in the length (3 bytes)"
+        );
+        assert_eq!(
+            check_cert_der(&[0x30, 0x80]).unwrap_err().to_string(),
+            "not valid DER: unsupported length encoding"
+        );
+        assert_eq!(
+            check_cert_der(&[0x02, 0x00]).unwrap_err().to_string(),
+            "not valid DER: expected a SEQUENCE, found 2 bytes starting 0x02"
+        );
+        assert!(matches!(
+            parse_cert_error(&[0x30, 0x03, 0x02, 0x01, 0x00]),
+            Some(DerError::X509(_))
+        ));
+        let e = parse_bytes("f", &[0x30, 0x03, 0x02, 0x01, 0x00]).unwrap_err();
+        assert!(
+            e.message.starts_with("DER certificate: not valid DER: "),
+            "{e}"
         );
     }
 

@@ -19,7 +19,7 @@ pub(crate) fn ms_since(t: StdInstant) -> f64 {
 }
 
 /// A read that did not get all the bytes it was asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub(crate) enum ShortRead {
     /// The stream failed (reset, TLS alert...).
     #[error("{}", .0.describe())]
