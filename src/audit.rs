@@ -44,7 +44,10 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
         eprintln!("warning: {w}");
     }
     let mut sinks = open_sinks(args)?;
-    let meta = AuditMeta::new(&inv, args.at);
+    // The one clock read of the run: the sinks and the bundles are given it.
+    let started = clock::now();
+    let evaluated = args.at.unwrap_or(started);
+    let meta = AuditMeta::new(&inv, started, evaluated);
     for s in sinks.iter_mut() {
         s.begin(&meta)
             .or_else(ignore_closed_pipe)
@@ -64,7 +67,7 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
         .build()
         .map_err(|e| InputError::new("runtime", e.to_string()))?;
     let (summary, write_error, inputs_changed) =
-        runtime.block_on(execute(inv, args, baseline, &mut sinks));
+        runtime.block_on(execute(inv, args, evaluated, baseline, &mut sinks));
     if let Some(e) = write_error {
         return Err(InputError::new("report", format!("cannot write: {e}")));
     }
@@ -134,6 +137,7 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
 async fn execute(
     inv: Inventory,
     args: &AuditArgs,
+    evaluated: clock::UnixSeconds,
     baseline: Option<Arc<crate::baseline::Baseline>>,
     sinks: &mut [Box<dyn Sink>],
 ) -> (Summary, Option<std::io::Error>, bool) {
@@ -203,9 +207,8 @@ async fn execute(
     let _ = producer.await;
     progress.finish_and_clear();
 
-    let now = at.unwrap_or_else(clock::now);
     for b in inv.bundles {
-        let mut result = inspect_bundle(&b, now, inv.policy.warn_days);
+        let mut result = inspect_bundle(&b, evaluated, inv.policy.warn_days);
         if let Some(base) = &baseline {
             bundle_baseline(&mut result, base, args.fail_on_change);
         }

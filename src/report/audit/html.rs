@@ -154,7 +154,7 @@ impl HtmlSink {
 
 impl Sink for HtmlSink {
     fn begin(&mut self, meta: &AuditMeta) -> io::Result<()> {
-        self.now = clock::parse_time(&meta.evaluated_at).unwrap_or_else(|_| clock::now());
+        self.now = meta.evaluated;
         self.warn_days = meta.policy.warn_days;
         self.fail_days = meta.policy.fail_days;
         Ok(())
@@ -743,6 +743,7 @@ mod tests {
             tool: "tlsprobe test".into(),
             started: clock::rfc3339(0),
             evaluated_at: clock::rfc3339(0),
+            evaluated: 0,
             inventory: "inv.toml".into(),
             policy: Policy::default(),
             targets: 0,

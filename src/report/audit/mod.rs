@@ -93,15 +93,20 @@ pub struct AuditMeta {
     pub policy: Policy,
     pub targets: usize,
     pub bundles: usize,
+    /// Not printed: `evaluated_at` as Unix seconds, for the renderers that draw time.
+    #[serde(skip)]
+    pub evaluated: UnixSeconds,
 }
 
 impl AuditMeta {
-    pub fn new(inv: &Inventory, at: Option<UnixSeconds>) -> Self {
-        let now = clock::now();
+    /// The run's facts. The caller reads the clock: `started` is when the run began,
+    /// `evaluated` the time every check is judged at (`--at`, or `started`).
+    pub fn new(inv: &Inventory, started: UnixSeconds, evaluated: UnixSeconds) -> Self {
         AuditMeta {
             tool: format!("tlsprobe {}", env!("CARGO_PKG_VERSION")),
-            started: clock::rfc3339(now),
-            evaluated_at: clock::rfc3339(at.unwrap_or(now)),
+            started: clock::rfc3339(started),
+            evaluated_at: clock::rfc3339(evaluated),
+            evaluated,
             inventory: inv.path.clone(),
             policy: inv.policy.clone(),
             targets: inv.targets.len(),
