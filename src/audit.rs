@@ -17,9 +17,13 @@ use crate::clock;
 use crate::engine;
 use crate::error::InputError;
 use crate::finding::{exit, Severity};
+use crate::finding::{Check, Status};
 use crate::inventory::{self, Inventory};
-use crate::report::audit::{AuditMeta, BundleResult, Sink, Summary, TargetResult};
-use crate::report::Verdict;
+use crate::report::audit::{
+    AuditMeta, BundleResult, RowVerdict, RowVerdicts, Sink, Summary, TargetResult,
+};
+use crate::report::topology::Topology;
+use crate::report::{FileReport, Verdict, VerifyReport};
 
 /// `tlsprobe audit`.
 pub fn run(args: &AuditArgs) -> u8 {
@@ -191,6 +195,11 @@ async fn execute(
         summary.targets += 1;
         if result.verdict == Verdict::Pass {
             summary.passed += 1;
+            if result.warned {
+                summary.passed_with_warnings += 1;
+            } else {
+                summary.passed_clean += 1;
+            }
         } else {
             summary.failed += 1;
         }
@@ -215,6 +224,8 @@ async fn execute(
         summary.bundles += 1;
         if result.verdict == Verdict::Fail {
             summary.bundles_failed += 1;
+        } else {
+            summary.bundles_passed += 1;
         }
         for s in sinks.iter_mut() {
             keep_first_error(&mut write_error, s.bundle(&result));
@@ -288,23 +299,102 @@ pub(crate) async fn verify_one(
     let deployment_failed = topology
         .as_ref()
         .is_some_and(|t| t.verdict() == Verdict::Fail);
-    let verdict = if report.verdict == Verdict::Fail
-        || deployment_failed
-        || findings.iter().any(|f| f.severity == Severity::Error)
-    {
-        Verdict::Fail
-    } else {
-        Verdict::Pass
-    };
+    let verdict = fail_if(
+        report.verdict == Verdict::Fail
+            || deployment_failed
+            || findings.iter().any(|f| f.severity == Severity::Error),
+    );
     let client_auth_required = client_auth_required(&report, probe.as_ref(), plan.client.is_some());
+    let rows = topology
+        .as_ref()
+        .map(|t| row_verdicts(&spec.id, &report, t, &findings));
     TargetResult {
         id: spec.id,
+        warned: warned(&report.checks, &findings),
         report,
         findings,
         verdict,
+        rows,
         duration_seconds: started.elapsed().as_secs_f64(),
         client_auth_required,
         topology,
+    }
+}
+
+fn fail_if(failed: bool) -> Verdict {
+    if failed {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    }
+}
+
+/// A step warned or a policy finding is a warning.
+fn warned<'a>(
+    checks: &[Check],
+    findings: impl IntoIterator<Item = &'a policy::PolicyFinding>,
+) -> bool {
+    checks.iter().any(|c| c.status == Status::Warn)
+        || findings.into_iter().any(|f| f.severity == Severity::Warn)
+}
+
+/// With `discover`: the outcome of each audit row. The target's own row answers for the
+/// seed, its own policy findings and the deployment steps; a node's row (named
+/// `target/endpoint:port`, as its findings are) for the node, its bus and its findings.
+fn row_verdicts(
+    id: &str,
+    seed: &VerifyReport,
+    t: &Topology,
+    findings: &[policy::PolicyFinding],
+) -> RowVerdicts {
+    let own = |row: &str| {
+        let row = row.to_string();
+        findings.iter().filter(move |f| f.target == row)
+    };
+    let errors = |row: &str| own(row).any(|f| f.severity == Severity::Error);
+    let seed_row = RowVerdict {
+        verdict: fail_if(
+            seed.verdict == Verdict::Fail
+                || t.checks.iter().any(|c| c.status == Status::Fail)
+                || errors(id),
+        ),
+        warned: warned(&seed.checks, own(id)),
+        bus: None,
+    };
+    let nodes = t
+        .nodes
+        .iter()
+        .map(|n| {
+            let row = format!("{id}/{}", n.label());
+            RowVerdict {
+                verdict: fail_if(n.verdict() == Verdict::Fail || errors(&row)),
+                warned: warned(&n.report.checks, own(&row)),
+                bus: n.bus.as_ref().map(bus_step),
+            }
+        })
+        .collect();
+    RowVerdicts {
+        seed: seed_row,
+        nodes,
+    }
+}
+
+/// A node's cluster bus as one step of its audit row: failed with every failing bus step.
+fn bus_step(bus: &VerifyReport) -> Check {
+    let why: Vec<String> = bus
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| format!("{}: {}", c.check, c.message))
+        .collect();
+    if why.is_empty() {
+        Check::new(
+            Step::ClusterBus,
+            Status::Pass,
+            format!("{} passed", bus.target),
+        )
+    } else {
+        Check::new(Step::ClusterBus, Status::Fail, why.join("\n"))
     }
 }
 
@@ -393,13 +483,40 @@ fn inspect_bundle(
     warn_days: i64,
 ) -> BundleResult {
     match crate::pki::pem::read_file(&b.path) {
-        Err(e) => BundleResult::unreadable(&b.id, &b.path.display().to_string(), &e.to_string()),
+        Err(e) => unreadable_bundle(&b.id, &b.path.display().to_string(), &e.to_string()),
         Ok(file) => {
             let (report, errors) = crate::app::inspect_file(&file, now, warn_days, false);
             let mut errs: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
             errs.extend(errors.iter().map(|e| e.to_string()));
-            BundleResult::new(&b.id, report, errs)
+            bundle_result(&b.id, report, errs)
         }
+    }
+}
+
+/// A bundle fails with a read error or an error finding.
+fn bundle_result(id: &str, file: FileReport, errors: Vec<String>) -> BundleResult {
+    let bad = !errors.is_empty() || file.findings.iter().any(|f| f.severity == Severity::Error);
+    BundleResult {
+        id: id.to_string(),
+        file,
+        errors,
+        verdict: fail_if(bad),
+    }
+}
+
+/// A bundle that could not be read: failed, with the reason as its error.
+fn unreadable_bundle(id: &str, path: &str, error: &str) -> BundleResult {
+    let file = FileReport {
+        path: path.to_string(),
+        certificates: vec![],
+        other_blocks: vec![],
+        findings: vec![],
+    };
+    BundleResult {
+        id: id.to_string(),
+        file,
+        errors: vec![error.to_string()],
+        verdict: Verdict::Fail,
     }
 }
 

@@ -7,8 +7,7 @@ use std::io::{self, Write};
 use crate::check::policy::PolicyFinding;
 use crate::finding::{Finding, Severity, Status};
 use crate::report::audit::{
-    failing_steps, leaf_days, tls_version, warning_steps, AuditMeta, BundleResult, Sink, Summary,
-    TargetResult,
+    failing_steps, leaf_days, tls_version, AuditMeta, BundleResult, Sink, Summary, TargetResult,
 };
 use crate::report::Verdict;
 
@@ -69,18 +68,16 @@ impl Sink for HumanSink {
             leaf_days(&r.report),
             failing_steps(r).join(", ")
         )?;
-        let warnings = warning_steps(r);
-        if !warnings.is_empty() {
-            for c in r.report.checks.iter().filter(|c| c.status == Status::Warn) {
-                writeln!(
-                    self.out,
-                    "{:<7} {:<28} warn {}: {}",
-                    "",
-                    "",
-                    c.check,
-                    c.message.lines().next().unwrap_or("")
-                )?;
-            }
+        // Each warning step under its target, so that a warning on every target is seen.
+        for c in r.report.checks.iter().filter(|c| c.status == Status::Warn) {
+            writeln!(
+                self.out,
+                "{:<7} {:<28} warn {}: {}",
+                "",
+                "",
+                c.check,
+                c.message.lines().next().unwrap_or("")
+            )?;
         }
         Ok(())
     }

@@ -126,9 +126,7 @@ impl Sink for MarkdownSink {
         writeln!(
             self.out,
             "| bundles | {} | {} | {} |",
-            s.bundles,
-            s.bundles - s.bundles_failed,
-            s.bundles_failed
+            s.bundles, s.bundles_passed, s.bundles_failed
         )?;
         if s.targets > 0 {
             writeln!(self.out, "\n## Targets\n\n| target | verdict | TLS | days left (leaf) | failing | warnings |\n|---|---|---|---|---|---|")?;

@@ -27,24 +27,47 @@ use serde::Serialize;
 use crate::check::policy::PolicyFinding;
 use crate::cli::AuditFormat;
 use crate::clock::{self, UnixSeconds};
-use crate::finding::{Severity, Status};
+use crate::finding::{Check, Severity, Status};
 use crate::inventory::{Inventory, Policy};
 use crate::report::{FileReport, Verdict, VerifyReport};
 
 /// One target's result: the verify report (its verdict includes the policy) and the
-/// policy findings.
+/// policy findings. Everything decided here was decided in src/audit.rs.
 #[derive(Debug, Clone)]
 pub struct TargetResult {
     pub id: String,
     pub report: VerifyReport,
     pub findings: Vec<PolicyFinding>,
     pub verdict: Verdict,
+    /// A step warned or a policy finding is a warning (HTML: "pass with warnings").
+    pub warned: bool,
     /// Wall time of the verification (and of the client-auth probe, when the policy asks).
     pub duration_seconds: f64,
     /// Whether the server refuses clients without a certificate, when that is known.
     pub client_auth_required: Option<bool>,
     /// With `discover`: the deployment's steps and nodes (one row per node in the sinks).
     pub topology: Option<crate::report::topology::Topology>,
+    /// With `discover`: the outcome of each row the sinks show for this target.
+    pub rows: Option<RowVerdicts>,
+}
+
+/// The rows of a `discover` target (see `per_node`), decided in src/audit.rs.
+#[derive(Debug, Clone)]
+pub struct RowVerdicts {
+    /// The target's own row: the seed, its own policy findings and the deployment steps.
+    pub seed: RowVerdict,
+    /// One per node of the topology, in its order: the node, its bus and its findings.
+    pub nodes: Vec<RowVerdict>,
+}
+
+/// What was decided for one row.
+#[derive(Debug, Clone)]
+pub struct RowVerdict {
+    pub verdict: Verdict,
+    /// See [`TargetResult::warned`].
+    pub warned: bool,
+    /// With `--cluster-bus`: the node's bus, judged as one step of the node's row.
+    pub bus: Option<Check>,
 }
 
 /// One bundle's result.
@@ -54,33 +77,6 @@ pub struct BundleResult {
     pub file: FileReport,
     pub errors: Vec<String>,
     pub verdict: Verdict,
-}
-
-impl BundleResult {
-    pub fn new(id: &str, file: FileReport, errors: Vec<String>) -> Self {
-        let bad = !errors.is_empty() || file.findings.iter().any(|f| f.severity == Severity::Error);
-        BundleResult {
-            id: id.to_string(),
-            file,
-            errors,
-            verdict: if bad { Verdict::Fail } else { Verdict::Pass },
-        }
-    }
-
-    pub fn unreadable(id: &str, path: &str, error: &str) -> Self {
-        let file = FileReport {
-            path: path.to_string(),
-            certificates: vec![],
-            other_blocks: vec![],
-            findings: vec![],
-        };
-        BundleResult {
-            id: id.to_string(),
-            file,
-            errors: vec![error.to_string()],
-            verdict: Verdict::Fail,
-        }
-    }
 }
 
 /// Facts about the run.
@@ -115,7 +111,7 @@ impl AuditMeta {
     }
 }
 
-/// Totals.
+/// Totals, counted in src/audit.rs as the results arrive.
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub targets: usize,
@@ -123,6 +119,15 @@ pub struct Summary {
     pub failed: usize,
     pub bundles: usize,
     pub bundles_failed: usize,
+    /// Not in the JSON: targets that passed with no warning.
+    #[serde(skip)]
+    pub passed_clean: usize,
+    /// Not in the JSON: targets that passed with a warning.
+    #[serde(skip)]
+    pub passed_with_warnings: usize,
+    /// Not in the JSON: bundles without an error.
+    #[serde(skip)]
+    pub bundles_passed: usize,
 }
 
 /// A report being written.

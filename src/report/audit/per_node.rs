@@ -2,19 +2,13 @@
 //! node (named `target/endpoint:port`), for the row-per-target formats (human, JUnit,
 //! Markdown) through [`PerNode`], and for the Prometheus sink's `node` series.
 
-use crate::finding::{Check, Status};
 use crate::report::audit::{AuditMeta, BundleResult, Sink, Summary, TargetResult};
-use crate::report::Verdict;
-use crate::step::Step;
-
-fn failed(checks: &[Check]) -> impl Iterator<Item = &Check> {
-    checks.iter().filter(|c| c.status == Status::Fail)
-}
 
 /// The rows of an audit result: the target itself (with its own policy findings), then one
 /// per discovered node, `(node label, row)`; the node rows are named `target/endpoint:port`.
+/// Each row's verdict was decided with the result ([`TargetResult::rows`]).
 pub fn rows(r: &TargetResult) -> Vec<(Option<String>, TargetResult)> {
-    let Some(t) = &r.topology else {
+    let (Some(t), Some(decided)) = (&r.topology, &r.rows) else {
         return vec![(None, r.clone())];
     };
     let own = |id: &str| {
@@ -26,59 +20,29 @@ pub fn rows(r: &TargetResult) -> Vec<(Option<String>, TargetResult)> {
     };
     // The target's own row: the seed, its findings and the deployment steps; each node
     // answers for itself in its row.
-    let findings = own(&r.id);
-    let seed_failed = r.report.verdict == Verdict::Fail
-        || failed(&t.checks).next().is_some()
-        || findings
-            .iter()
-            .any(|f| f.severity == crate::finding::Severity::Error);
     let mut out = vec![(
         None,
         TargetResult {
-            findings,
-            verdict: if seed_failed {
-                Verdict::Fail
-            } else {
-                Verdict::Pass
-            },
+            findings: own(&r.id),
+            verdict: decided.seed.verdict,
+            warned: decided.seed.warned,
             ..r.clone()
         },
     )];
-    for n in &t.nodes {
+    for (n, row) in t.nodes.iter().zip(&decided.nodes) {
         let id = format!("{}/{}", r.id, n.label());
         let mut report = n.report.clone();
-        // The bus as one step of the node's row.
-        if let Some(bus) = &n.bus {
-            let why: Vec<String> = failed(&bus.checks)
-                .map(|c| format!("{}: {}", c.check, c.message))
-                .collect();
-            report.checks.push(if why.is_empty() {
-                Check::new(
-                    Step::ClusterBus,
-                    Status::Pass,
-                    format!("{} passed", bus.target),
-                )
-            } else {
-                Check::new(Step::ClusterBus, Status::Fail, why.join("\n"))
-            });
-        }
-        let findings = own(&id);
-        let policy_failed = findings
-            .iter()
-            .any(|f| f.severity == crate::finding::Severity::Error);
-        let verdict = if n.verdict() == Verdict::Fail || policy_failed {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        };
+        report.checks.extend(row.bus.iter().cloned());
         out.push((
             Some(n.label()),
             TargetResult {
+                findings: own(&id),
                 id,
                 report,
-                findings,
-                verdict,
+                verdict: row.verdict,
+                warned: row.warned,
                 topology: None,
+                rows: None,
                 duration_seconds: r.duration_seconds,
                 client_auth_required: None,
             },
