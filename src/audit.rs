@@ -535,3 +535,158 @@ fn progress_bar(total: u64, quiet: bool) -> indicatif::ProgressBar {
     }
     bar
 }
+
+#[cfg(test)]
+mod tests {
+    //! The audit's own decisions (bundle verdicts, row verdicts, warnings), from fixed
+    //! results: the sinks only render these.
+    use super::*;
+    use crate::report::topology::{NodeReport, NodeRole, TopologyKind};
+
+    fn report(verdict: Verdict, steps: &[(Step, Status)]) -> VerifyReport {
+        VerifyReport {
+            target: "rediss://127.0.0.1:7000".into(),
+            verdict,
+            checks: steps
+                .iter()
+                .map(|(s, st)| Check::new(*s, *st, format!("{} said so", s.as_str())))
+                .collect(),
+            tls: None,
+            chain: vec![],
+            anchor: None,
+            ping: None,
+            plaintext: vec![],
+            changes: None,
+            attempts: 1,
+            verified_path: vec![],
+            negotiated: None,
+            asked_for_auth: false,
+            client_not_after: None,
+        }
+    }
+
+    fn finding(target: &str, severity: Severity) -> policy::PolicyFinding {
+        policy::PolicyFinding {
+            rule: "min-tls-version",
+            severity,
+            target: target.into(),
+            message: "TLS 1.2".into(),
+        }
+    }
+
+    fn node(port: u16, report: VerifyReport, bus: Option<VerifyReport>) -> NodeReport {
+        NodeReport {
+            id: format!("n{port}"),
+            role: NodeRole::Primary,
+            endpoint: "127.0.0.1".into(),
+            port,
+            slots: vec![],
+            flags: vec![],
+            report,
+            bus,
+        }
+    }
+
+    fn file(findings: Vec<crate::finding::Finding>) -> FileReport {
+        FileReport {
+            path: "ca.pem".into(),
+            certificates: vec![],
+            other_blocks: vec![],
+            findings,
+        }
+    }
+
+    #[test]
+    fn a_bundle_fails_with_an_error_finding_or_a_read_error_only() {
+        let f = |severity| crate::finding::Finding {
+            rule: "expired",
+            severity,
+            cert: None,
+            message: String::new(),
+        };
+        assert_eq!(
+            bundle_result("b", file(vec![]), vec![]).verdict,
+            Verdict::Pass
+        );
+        let warned = bundle_result("b", file(vec![f(Severity::Warn)]), vec![]);
+        assert_eq!(warned.verdict, Verdict::Pass);
+        let bad = bundle_result("b", file(vec![f(Severity::Error)]), vec![]);
+        assert_eq!(bad.verdict, Verdict::Fail);
+        let unread = bundle_result("b", file(vec![]), vec!["block 2: bad base64".into()]);
+        assert_eq!(unread.verdict, Verdict::Fail);
+        let missing = unreadable_bundle("b", "gone.pem", "No such file");
+        assert_eq!((missing.verdict, missing.errors.len()), (Verdict::Fail, 1));
+    }
+
+    #[test]
+    fn a_warning_step_or_warning_finding_warns() {
+        let pass = [(Step::Tcp, Status::Pass)];
+        let warn = [(Step::Tcp, Status::Pass), (Step::Expiry, Status::Warn)];
+        assert!(!warned(&report(Verdict::Pass, &pass).checks, &[]));
+        assert!(warned(&report(Verdict::Pass, &warn).checks, &[]));
+        let info = [finding("t", Severity::Info), finding("t", Severity::Error)];
+        assert!(!warned(&report(Verdict::Pass, &pass).checks, &info));
+        assert!(warned(
+            &report(Verdict::Pass, &pass).checks,
+            &[finding("t", Severity::Warn)]
+        ));
+    }
+
+    #[test]
+    fn each_row_answers_for_its_own_node_bus_and_findings() {
+        let ok = || report(Verdict::Pass, &[(Step::TlsHandshake, Status::Pass)]);
+        let failing = report(Verdict::Fail, &[(Step::TlsHandshake, Status::Fail)]);
+        let bus_bad = report(Verdict::Fail, &[(Step::ChainTrust, Status::Fail)]);
+        let t = Topology {
+            kind: TopologyKind::Cluster,
+            checks: vec![Check::new(Step::Discover, Status::Pass, "3 nodes")],
+            nodes: vec![
+                node(7000, ok(), Some(ok())),
+                node(7001, failing, None),
+                node(7002, ok(), Some(bus_bad)),
+                node(7003, ok(), None),
+            ],
+        };
+        let findings = [
+            finding("t/127.0.0.1:7003", Severity::Error),
+            finding("t", Severity::Warn),
+        ];
+        let rows = row_verdicts("t", &ok(), &t, &findings);
+        // The seed passes: node failures and node findings are the nodes' rows.
+        assert_eq!(rows.seed.verdict, Verdict::Pass);
+        assert!(rows.seed.warned, "the seed's own warning finding");
+        let verdicts: Vec<Verdict> = rows.nodes.iter().map(|r| r.verdict).collect();
+        use Verdict::{Fail, Pass};
+        assert_eq!(verdicts, [Pass, Fail, Fail, Fail]);
+        assert!(rows.nodes.iter().all(|r| !r.warned));
+        let bus: Vec<Option<Status>> = rows
+            .nodes
+            .iter()
+            .map(|r| r.bus.as_ref().map(|c| c.status))
+            .collect();
+        assert_eq!(bus, [Some(Status::Pass), None, Some(Status::Fail), None]);
+        let why = &rows.nodes[2].bus.as_ref().unwrap().message;
+        assert_eq!(why, "chain-trust: chain-trust said so");
+    }
+
+    #[test]
+    fn a_failing_deployment_step_fails_the_seed_row() {
+        let ok = report(Verdict::Pass, &[(Step::TlsHandshake, Status::Pass)]);
+        let t = Topology {
+            kind: TopologyKind::Cluster,
+            checks: vec![Check::new(Step::ClusterHealth, Status::Fail, "slots")],
+            nodes: vec![],
+        };
+        assert_eq!(row_verdicts("t", &ok, &t, &[]).seed.verdict, Verdict::Fail);
+        let t = Topology {
+            checks: vec![],
+            ..t
+        };
+        let errs = [finding("t", Severity::Error)];
+        assert_eq!(
+            row_verdicts("t", &ok, &t, &errs).seed.verdict,
+            Verdict::Fail
+        );
+        assert_eq!(row_verdicts("t", &ok, &t, &[]).seed.verdict, Verdict::Pass);
+    }
+}
