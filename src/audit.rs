@@ -192,17 +192,7 @@ async fn execute(
     let mut write_error: Option<std::io::Error> = None;
     while let Some((i, result, permit)) = rx.recv().await {
         progress.inc(1);
-        summary.targets += 1;
-        if result.verdict == Verdict::Pass {
-            summary.passed += 1;
-            if result.warned {
-                summary.passed_with_warnings += 1;
-            } else {
-                summary.passed_clean += 1;
-            }
-        } else {
-            summary.failed += 1;
-        }
+        count_target(&mut summary, &result);
         progress.set_message(format!("{} failed", summary.failed));
         pending.insert(i, (result, permit));
         while let Some((r, permit)) = pending.remove(&next) {
@@ -221,18 +211,35 @@ async fn execute(
         if let Some(base) = &baseline {
             bundle_baseline(&mut result, base, args.fail_on_change);
         }
-        summary.bundles += 1;
-        if result.verdict == Verdict::Fail {
-            summary.bundles_failed += 1;
-        } else {
-            summary.bundles_passed += 1;
-        }
+        count_bundle(&mut summary, &result);
         for s in sinks.iter_mut() {
             keep_first_error(&mut write_error, s.bundle(&result));
         }
     }
     let changed = input_changed.load(std::sync::atomic::Ordering::Relaxed);
     (summary, write_error, changed)
+}
+
+/// One target in the totals.
+fn count_target(s: &mut Summary, r: &TargetResult) {
+    s.targets += 1;
+    match (r.verdict, r.warned) {
+        (Verdict::Pass, false) => s.passed_clean += 1,
+        (Verdict::Pass, true) => s.passed_with_warnings += 1,
+        (Verdict::Fail, _) => s.failed += 1,
+    }
+    if r.verdict == Verdict::Pass {
+        s.passed += 1;
+    }
+}
+
+/// One bundle in the totals.
+fn count_bundle(s: &mut Summary, b: &BundleResult) {
+    s.bundles += 1;
+    match b.verdict {
+        Verdict::Pass => s.bundles_passed += 1,
+        Verdict::Fail => s.bundles_failed += 1,
+    }
 }
 
 /// Remembers the first report write error (a closed pipe is not one).
@@ -688,5 +695,40 @@ mod tests {
             Verdict::Fail
         );
         assert_eq!(row_verdicts("t", &ok, &t, &[]).seed.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn totals_count_clean_passes_warned_passes_and_failures_apart() {
+        let result = |verdict, warned| TargetResult {
+            id: "t".into(),
+            report: report(verdict, &[]),
+            findings: vec![],
+            verdict,
+            warned,
+            duration_seconds: 0.0,
+            client_auth_required: None,
+            topology: None,
+            rows: None,
+        };
+        let mut s = Summary::default();
+        for (v, w) in [
+            (Verdict::Pass, false),
+            (Verdict::Pass, true),
+            (Verdict::Pass, true),
+            (Verdict::Fail, true),
+        ] {
+            count_target(&mut s, &result(v, w));
+        }
+        count_bundle(&mut s, &bundle_result("b", file(vec![]), vec![]));
+        count_bundle(&mut s, &unreadable_bundle("c", "c.pem", "gone"));
+        let got = (
+            s.targets,
+            s.passed,
+            s.passed_clean,
+            s.passed_with_warnings,
+            s.failed,
+        );
+        assert_eq!(got, (4, 3, 1, 2, 1));
+        assert_eq!((s.bundles, s.bundles_passed, s.bundles_failed), (2, 1, 1));
     }
 }
