@@ -1,7 +1,9 @@
 //! Whole-deployment reports (`verify --discover`): the seed's report, every node's report
 //! at its announced endpoint, and the deployment-wide steps (`discover`, `cluster-health`).
 //! JSON is the seed's verify object plus `topology`; human output is the seed's report,
-//! one line per node, the deployment steps, and a verdict over everything.
+//! one line per node, the deployment steps, and a verdict over everything. The verdicts
+//! shown (`verdict()` of a node, the topology, the deployment) are judged in
+//! src/discover/verdict.rs.
 
 use std::fmt::Write;
 
@@ -68,18 +70,6 @@ impl NodeReport {
         }
     }
 
-    pub fn verdict(&self) -> Verdict {
-        let bus_failed = self
-            .bus
-            .as_ref()
-            .is_some_and(|b| b.verdict == Verdict::Fail);
-        if self.report.verdict == Verdict::Fail || bus_failed {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        }
-    }
-
     /// Failing step ids (the bus's prefixed with `bus:`).
     pub fn failing(&self) -> Vec<String> {
         let mut v: Vec<String> = failed(&self.report.checks)
@@ -105,34 +95,11 @@ pub struct Topology {
     pub nodes: Vec<NodeReport>,
 }
 
-impl Topology {
-    pub fn verdict(&self) -> Verdict {
-        if self.checks.iter().any(|c| c.status == Status::Fail)
-            || self.nodes.iter().any(|n| n.verdict() == Verdict::Fail)
-        {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        }
-    }
-}
-
 /// `verify --discover`: the seed and the deployment.
 #[derive(Debug, Clone)]
 pub struct DeploymentReport {
     pub seed: VerifyReport,
     pub topology: Topology,
-}
-
-impl DeploymentReport {
-    /// Fail when the seed, any node or any deployment step fails.
-    pub fn verdict(&self) -> Verdict {
-        if self.seed.verdict == Verdict::Fail || self.topology.verdict() == Verdict::Fail {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        }
-    }
 }
 
 impl Serialize for DeploymentReport {
