@@ -17,9 +17,13 @@ use crate::clock;
 use crate::engine;
 use crate::error::InputError;
 use crate::finding::{exit, Severity};
+use crate::finding::{Check, Status};
 use crate::inventory::{self, Inventory};
-use crate::report::audit::{AuditMeta, BundleResult, Sink, Summary, TargetResult};
-use crate::report::Verdict;
+use crate::report::audit::{
+    AuditMeta, BundleResult, RowVerdict, RowVerdicts, Sink, Summary, TargetResult,
+};
+use crate::report::topology::Topology;
+use crate::report::{FileReport, Verdict, VerifyReport};
 
 /// `tlsprobe audit`.
 pub fn run(args: &AuditArgs) -> u8 {
@@ -44,7 +48,10 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
         eprintln!("warning: {w}");
     }
     let mut sinks = open_sinks(args)?;
-    let meta = AuditMeta::new(&inv, args.at);
+    // The one clock read of the run: the sinks and the bundles are given it.
+    let started = clock::now();
+    let evaluated = args.at.unwrap_or(started);
+    let meta = AuditMeta::new(&inv, started, evaluated);
     for s in sinks.iter_mut() {
         s.begin(&meta)
             .or_else(ignore_closed_pipe)
@@ -64,7 +71,7 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
         .build()
         .map_err(|e| InputError::new("runtime", e.to_string()))?;
     let (summary, write_error, inputs_changed) =
-        runtime.block_on(execute(inv, args, baseline, &mut sinks));
+        runtime.block_on(execute(inv, args, evaluated, baseline, &mut sinks));
     if let Some(e) = write_error {
         return Err(InputError::new("report", format!("cannot write: {e}")));
     }
@@ -134,6 +141,7 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
 async fn execute(
     inv: Inventory,
     args: &AuditArgs,
+    evaluated: clock::UnixSeconds,
     baseline: Option<Arc<crate::baseline::Baseline>>,
     sinks: &mut [Box<dyn Sink>],
 ) -> (Summary, Option<std::io::Error>, bool) {
@@ -184,12 +192,7 @@ async fn execute(
     let mut write_error: Option<std::io::Error> = None;
     while let Some((i, result, permit)) = rx.recv().await {
         progress.inc(1);
-        summary.targets += 1;
-        if result.verdict == Verdict::Pass {
-            summary.passed += 1;
-        } else {
-            summary.failed += 1;
-        }
+        count_target(&mut summary, &result);
         progress.set_message(format!("{} failed", summary.failed));
         pending.insert(i, (result, permit));
         while let Some((r, permit)) = pending.remove(&next) {
@@ -203,22 +206,40 @@ async fn execute(
     let _ = producer.await;
     progress.finish_and_clear();
 
-    let now = at.unwrap_or_else(clock::now);
     for b in inv.bundles {
-        let mut result = inspect_bundle(&b, now, inv.policy.warn_days);
+        let mut result = inspect_bundle(&b, evaluated, inv.policy.warn_days);
         if let Some(base) = &baseline {
             bundle_baseline(&mut result, base, args.fail_on_change);
         }
-        summary.bundles += 1;
-        if result.verdict == Verdict::Fail {
-            summary.bundles_failed += 1;
-        }
+        count_bundle(&mut summary, &result);
         for s in sinks.iter_mut() {
             keep_first_error(&mut write_error, s.bundle(&result));
         }
     }
     let changed = input_changed.load(std::sync::atomic::Ordering::Relaxed);
     (summary, write_error, changed)
+}
+
+/// One target in the totals.
+fn count_target(s: &mut Summary, r: &TargetResult) {
+    s.targets += 1;
+    match (r.verdict, r.warned) {
+        (Verdict::Pass, false) => s.passed_clean += 1,
+        (Verdict::Pass, true) => s.passed_with_warnings += 1,
+        (Verdict::Fail, _) => s.failed += 1,
+    }
+    if r.verdict == Verdict::Pass {
+        s.passed += 1;
+    }
+}
+
+/// One bundle in the totals.
+fn count_bundle(s: &mut Summary, b: &BundleResult) {
+    s.bundles += 1;
+    match b.verdict {
+        Verdict::Pass => s.bundles_passed += 1,
+        Verdict::Fail => s.bundles_failed += 1,
+    }
 }
 
 /// Remembers the first report write error (a closed pipe is not one).
@@ -285,23 +306,102 @@ pub(crate) async fn verify_one(
     let deployment_failed = topology
         .as_ref()
         .is_some_and(|t| t.verdict() == Verdict::Fail);
-    let verdict = if report.verdict == Verdict::Fail
-        || deployment_failed
-        || findings.iter().any(|f| f.severity == Severity::Error)
-    {
-        Verdict::Fail
-    } else {
-        Verdict::Pass
-    };
+    let verdict = fail_if(
+        report.verdict == Verdict::Fail
+            || deployment_failed
+            || findings.iter().any(|f| f.severity == Severity::Error),
+    );
     let client_auth_required = client_auth_required(&report, probe.as_ref(), plan.client.is_some());
+    let rows = topology
+        .as_ref()
+        .map(|t| row_verdicts(&spec.id, &report, t, &findings));
     TargetResult {
         id: spec.id,
+        warned: warned(&report.checks, &findings),
         report,
         findings,
         verdict,
+        rows,
         duration_seconds: started.elapsed().as_secs_f64(),
         client_auth_required,
         topology,
+    }
+}
+
+fn fail_if(failed: bool) -> Verdict {
+    if failed {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    }
+}
+
+/// A step warned or a policy finding is a warning.
+fn warned<'a>(
+    checks: &[Check],
+    findings: impl IntoIterator<Item = &'a policy::PolicyFinding>,
+) -> bool {
+    checks.iter().any(|c| c.status == Status::Warn)
+        || findings.into_iter().any(|f| f.severity == Severity::Warn)
+}
+
+/// With `discover`: the outcome of each audit row. The target's own row answers for the
+/// seed, its own policy findings and the deployment steps; a node's row (named
+/// `target/endpoint:port`, as its findings are) for the node, its bus and its findings.
+fn row_verdicts(
+    id: &str,
+    seed: &VerifyReport,
+    t: &Topology,
+    findings: &[policy::PolicyFinding],
+) -> RowVerdicts {
+    let own = |row: &str| {
+        let row = row.to_string();
+        findings.iter().filter(move |f| f.target == row)
+    };
+    let errors = |row: &str| own(row).any(|f| f.severity == Severity::Error);
+    let seed_row = RowVerdict {
+        verdict: fail_if(
+            seed.verdict == Verdict::Fail
+                || t.checks.iter().any(|c| c.status == Status::Fail)
+                || errors(id),
+        ),
+        warned: warned(&seed.checks, own(id)),
+        bus: None,
+    };
+    let nodes = t
+        .nodes
+        .iter()
+        .map(|n| {
+            let row = format!("{id}/{}", n.label());
+            RowVerdict {
+                verdict: fail_if(n.verdict() == Verdict::Fail || errors(&row)),
+                warned: warned(&n.report.checks, own(&row)),
+                bus: n.bus.as_ref().map(bus_step),
+            }
+        })
+        .collect();
+    RowVerdicts {
+        seed: seed_row,
+        nodes,
+    }
+}
+
+/// A node's cluster bus as one step of its audit row: failed with every failing bus step.
+fn bus_step(bus: &VerifyReport) -> Check {
+    let why: Vec<String> = bus
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| format!("{}: {}", c.check, c.message))
+        .collect();
+    if why.is_empty() {
+        Check::new(
+            Step::ClusterBus,
+            Status::Pass,
+            format!("{} passed", bus.target),
+        )
+    } else {
+        Check::new(Step::ClusterBus, Status::Fail, why.join("\n"))
     }
 }
 
@@ -390,13 +490,40 @@ fn inspect_bundle(
     warn_days: i64,
 ) -> BundleResult {
     match crate::pki::pem::read_file(&b.path) {
-        Err(e) => BundleResult::unreadable(&b.id, &b.path.display().to_string(), &e.to_string()),
+        Err(e) => unreadable_bundle(&b.id, &b.path.display().to_string(), &e.to_string()),
         Ok(file) => {
             let (report, errors) = crate::app::inspect_file(&file, now, warn_days, false);
             let mut errs: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
             errs.extend(errors.iter().map(|e| e.to_string()));
-            BundleResult::new(&b.id, report, errs)
+            bundle_result(&b.id, report, errs)
         }
+    }
+}
+
+/// A bundle fails with a read error or an error finding.
+fn bundle_result(id: &str, file: FileReport, errors: Vec<String>) -> BundleResult {
+    let bad = !errors.is_empty() || file.findings.iter().any(|f| f.severity == Severity::Error);
+    BundleResult {
+        id: id.to_string(),
+        file,
+        errors,
+        verdict: fail_if(bad),
+    }
+}
+
+/// A bundle that could not be read: failed, with the reason as its error.
+fn unreadable_bundle(id: &str, path: &str, error: &str) -> BundleResult {
+    let file = FileReport {
+        path: path.to_string(),
+        certificates: vec![],
+        other_blocks: vec![],
+        findings: vec![],
+    };
+    BundleResult {
+        id: id.to_string(),
+        file,
+        errors: vec![error.to_string()],
+        verdict: Verdict::Fail,
     }
 }
 
@@ -414,4 +541,194 @@ fn progress_bar(total: u64, quiet: bool) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    //! The audit's own decisions (bundle verdicts, row verdicts, warnings), from fixed
+    //! results: the sinks only render these.
+    use super::*;
+    use crate::report::topology::{NodeReport, NodeRole, TopologyKind};
+
+    fn report(verdict: Verdict, steps: &[(Step, Status)]) -> VerifyReport {
+        VerifyReport {
+            target: "rediss://127.0.0.1:7000".into(),
+            verdict,
+            checks: steps
+                .iter()
+                .map(|(s, st)| Check::new(*s, *st, format!("{} said so", s.as_str())))
+                .collect(),
+            tls: None,
+            chain: vec![],
+            anchor: None,
+            ping: None,
+            plaintext: vec![],
+            changes: None,
+            attempts: 1,
+            verified_path: vec![],
+            negotiated: None,
+            asked_for_auth: false,
+            client_not_after: None,
+        }
+    }
+
+    fn finding(target: &str, severity: Severity) -> policy::PolicyFinding {
+        policy::PolicyFinding {
+            rule: "min-tls-version",
+            severity,
+            target: target.into(),
+            message: "TLS 1.2".into(),
+        }
+    }
+
+    fn node(port: u16, report: VerifyReport, bus: Option<VerifyReport>) -> NodeReport {
+        NodeReport {
+            id: format!("n{port}"),
+            role: NodeRole::Primary,
+            endpoint: "127.0.0.1".into(),
+            port,
+            slots: vec![],
+            flags: vec![],
+            report,
+            bus,
+        }
+    }
+
+    fn file(findings: Vec<crate::finding::Finding>) -> FileReport {
+        FileReport {
+            path: "ca.pem".into(),
+            certificates: vec![],
+            other_blocks: vec![],
+            findings,
+        }
+    }
+
+    #[test]
+    fn a_bundle_fails_with_an_error_finding_or_a_read_error_only() {
+        let f = |severity| crate::finding::Finding {
+            rule: "expired",
+            severity,
+            cert: None,
+            message: String::new(),
+        };
+        assert_eq!(
+            bundle_result("b", file(vec![]), vec![]).verdict,
+            Verdict::Pass
+        );
+        let warned = bundle_result("b", file(vec![f(Severity::Warn)]), vec![]);
+        assert_eq!(warned.verdict, Verdict::Pass);
+        let bad = bundle_result("b", file(vec![f(Severity::Error)]), vec![]);
+        assert_eq!(bad.verdict, Verdict::Fail);
+        let unread = bundle_result("b", file(vec![]), vec!["block 2: bad base64".into()]);
+        assert_eq!(unread.verdict, Verdict::Fail);
+        let missing = unreadable_bundle("b", "gone.pem", "No such file");
+        assert_eq!((missing.verdict, missing.errors.len()), (Verdict::Fail, 1));
+    }
+
+    #[test]
+    fn a_warning_step_or_warning_finding_warns() {
+        let pass = [(Step::Tcp, Status::Pass)];
+        let warn = [(Step::Tcp, Status::Pass), (Step::Expiry, Status::Warn)];
+        assert!(!warned(&report(Verdict::Pass, &pass).checks, &[]));
+        assert!(warned(&report(Verdict::Pass, &warn).checks, &[]));
+        let info = [finding("t", Severity::Info), finding("t", Severity::Error)];
+        assert!(!warned(&report(Verdict::Pass, &pass).checks, &info));
+        assert!(warned(
+            &report(Verdict::Pass, &pass).checks,
+            &[finding("t", Severity::Warn)]
+        ));
+    }
+
+    #[test]
+    fn each_row_answers_for_its_own_node_bus_and_findings() {
+        let ok = || report(Verdict::Pass, &[(Step::TlsHandshake, Status::Pass)]);
+        let failing = report(Verdict::Fail, &[(Step::TlsHandshake, Status::Fail)]);
+        let bus_bad = report(Verdict::Fail, &[(Step::ChainTrust, Status::Fail)]);
+        let t = Topology {
+            kind: TopologyKind::Cluster,
+            checks: vec![Check::new(Step::Discover, Status::Pass, "3 nodes")],
+            nodes: vec![
+                node(7000, ok(), Some(ok())),
+                node(7001, failing, None),
+                node(7002, ok(), Some(bus_bad)),
+                node(7003, ok(), None),
+            ],
+        };
+        let findings = [
+            finding("t/127.0.0.1:7003", Severity::Error),
+            finding("t", Severity::Warn),
+        ];
+        let rows = row_verdicts("t", &ok(), &t, &findings);
+        // The seed passes: node failures and node findings are the nodes' rows.
+        assert_eq!(rows.seed.verdict, Verdict::Pass);
+        assert!(rows.seed.warned, "the seed's own warning finding");
+        let verdicts: Vec<Verdict> = rows.nodes.iter().map(|r| r.verdict).collect();
+        use Verdict::{Fail, Pass};
+        assert_eq!(verdicts, [Pass, Fail, Fail, Fail]);
+        assert!(rows.nodes.iter().all(|r| !r.warned));
+        let bus: Vec<Option<Status>> = rows
+            .nodes
+            .iter()
+            .map(|r| r.bus.as_ref().map(|c| c.status))
+            .collect();
+        assert_eq!(bus, [Some(Status::Pass), None, Some(Status::Fail), None]);
+        let why = &rows.nodes[2].bus.as_ref().unwrap().message;
+        assert_eq!(why, "chain-trust: chain-trust said so");
+    }
+
+    #[test]
+    fn a_failing_deployment_step_fails_the_seed_row() {
+        let ok = report(Verdict::Pass, &[(Step::TlsHandshake, Status::Pass)]);
+        let t = Topology {
+            kind: TopologyKind::Cluster,
+            checks: vec![Check::new(Step::ClusterHealth, Status::Fail, "slots")],
+            nodes: vec![],
+        };
+        assert_eq!(row_verdicts("t", &ok, &t, &[]).seed.verdict, Verdict::Fail);
+        let t = Topology {
+            checks: vec![],
+            ..t
+        };
+        let errs = [finding("t", Severity::Error)];
+        assert_eq!(
+            row_verdicts("t", &ok, &t, &errs).seed.verdict,
+            Verdict::Fail
+        );
+        assert_eq!(row_verdicts("t", &ok, &t, &[]).seed.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn totals_count_clean_passes_warned_passes_and_failures_apart() {
+        let result = |verdict, warned| TargetResult {
+            id: "t".into(),
+            report: report(verdict, &[]),
+            findings: vec![],
+            verdict,
+            warned,
+            duration_seconds: 0.0,
+            client_auth_required: None,
+            topology: None,
+            rows: None,
+        };
+        let mut s = Summary::default();
+        for (v, w) in [
+            (Verdict::Pass, false),
+            (Verdict::Pass, true),
+            (Verdict::Pass, true),
+            (Verdict::Fail, true),
+        ] {
+            count_target(&mut s, &result(v, w));
+        }
+        count_bundle(&mut s, &bundle_result("b", file(vec![]), vec![]));
+        count_bundle(&mut s, &unreadable_bundle("c", "c.pem", "gone"));
+        let got = (
+            s.targets,
+            s.passed,
+            s.passed_clean,
+            s.passed_with_warnings,
+            s.failed,
+        );
+        assert_eq!(got, (4, 3, 1, 2, 1));
+        assert_eq!((s.bundles, s.bundles_passed, s.bundles_failed), (2, 1, 1));
+    }
 }

@@ -14,6 +14,7 @@
 //! - `sentinel`, `replicas`: the Sentinel and INFO replication replies.
 //! - `health`: the pure `cluster-health` judgement.
 //! - `bus`: the `--cluster-bus` verification of a node's bus port.
+//! - `verdict`: the node, topology and deployment verdicts the reports show.
 
 mod bus;
 mod cluster;
@@ -21,6 +22,7 @@ mod health;
 mod replicas;
 mod resp;
 mod sentinel;
+mod verdict;
 
 use crate::step::Step;
 use std::net::IpAddr;

@@ -5,7 +5,6 @@
 
 pub mod audit;
 pub mod chain;
-pub(crate) mod html;
 pub mod human;
 pub mod json;
 pub mod mtls;

@@ -42,7 +42,7 @@ impl<T> Versioned<T> {
 }
 
 /// `audit --format json`: the document the JSON sink streams (see `JsonSink` in
-/// report/audit.rs, which writes these keys in this order).
+/// report/audit/json.rs, which writes these keys in this order).
 #[derive(JsonSchema)]
 #[allow(dead_code)] // a schema, never built: the sink streams the document piecewise
 struct AuditDocument<'a> {

@@ -1,9 +1,10 @@
 //! Whole-deployment reports (`verify --discover`): the seed's report, every node's report
 //! at its announced endpoint, and the deployment-wide steps (`discover`, `cluster-health`).
 //! JSON is the seed's verify object plus `topology`; human output is the seed's report,
-//! one line per node, the deployment steps, and a verdict over everything.
+//! one line per node, the deployment steps, and a verdict over everything. The verdicts
+//! shown (`verdict()` of a node, the topology, the deployment) are judged in
+//! src/discover/verdict.rs.
 
-use crate::step::Step;
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -69,18 +70,6 @@ impl NodeReport {
         }
     }
 
-    pub fn verdict(&self) -> Verdict {
-        let bus_failed = self
-            .bus
-            .as_ref()
-            .is_some_and(|b| b.verdict == Verdict::Fail);
-        if self.report.verdict == Verdict::Fail || bus_failed {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        }
-    }
-
     /// Failing step ids (the bus's prefixed with `bus:`).
     pub fn failing(&self) -> Vec<String> {
         let mut v: Vec<String> = failed(&self.report.checks)
@@ -106,34 +95,11 @@ pub struct Topology {
     pub nodes: Vec<NodeReport>,
 }
 
-impl Topology {
-    pub fn verdict(&self) -> Verdict {
-        if self.checks.iter().any(|c| c.status == Status::Fail)
-            || self.nodes.iter().any(|n| n.verdict() == Verdict::Fail)
-        {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        }
-    }
-}
-
 /// `verify --discover`: the seed and the deployment.
 #[derive(Debug, Clone)]
 pub struct DeploymentReport {
     pub seed: VerifyReport,
     pub topology: Topology,
-}
-
-impl DeploymentReport {
-    /// Fail when the seed, any node or any deployment step fails.
-    pub fn verdict(&self) -> Verdict {
-        if self.seed.verdict == Verdict::Fail || self.topology.verdict() == Verdict::Fail {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        }
-    }
 }
 
 impl Serialize for DeploymentReport {
@@ -264,109 +230,5 @@ fn node_line(out: &mut String, n: &NodeReport, st: Style) {
                 let _ = writeln!(out, "{:<13}{l}", "");
             }
         }
-    }
-}
-
-// --- audit: one row per node -------------------------------------------------------------
-
-use crate::report::audit::{AuditMeta, BundleResult, Sink, Summary, TargetResult};
-
-/// The rows of an audit result: the target itself (with its own policy findings), then one
-/// per discovered node, `(node label, row)`; the node rows are named `target/endpoint:port`.
-pub fn rows(r: &TargetResult) -> Vec<(Option<String>, TargetResult)> {
-    let Some(t) = &r.topology else {
-        return vec![(None, r.clone())];
-    };
-    let own = |id: &str| {
-        r.findings
-            .iter()
-            .filter(|f| f.target == id)
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    // The target's own row: the seed, its findings and the deployment steps; each node
-    // answers for itself in its row.
-    let findings = own(&r.id);
-    let seed_failed = r.report.verdict == Verdict::Fail
-        || failed(&t.checks).next().is_some()
-        || findings
-            .iter()
-            .any(|f| f.severity == crate::finding::Severity::Error);
-    let mut out = vec![(
-        None,
-        TargetResult {
-            findings,
-            verdict: if seed_failed {
-                Verdict::Fail
-            } else {
-                Verdict::Pass
-            },
-            ..r.clone()
-        },
-    )];
-    for n in &t.nodes {
-        let id = format!("{}/{}", r.id, n.label());
-        let mut report = n.report.clone();
-        // The bus as one step of the node's row.
-        if let Some(bus) = &n.bus {
-            let why: Vec<String> = failed(&bus.checks)
-                .map(|c| format!("{}: {}", c.check, c.message))
-                .collect();
-            report.checks.push(if why.is_empty() {
-                Check::new(
-                    Step::ClusterBus,
-                    Status::Pass,
-                    format!("{} passed", bus.target),
-                )
-            } else {
-                Check::new(Step::ClusterBus, Status::Fail, why.join("\n"))
-            });
-        }
-        let findings = own(&id);
-        let policy_failed = findings
-            .iter()
-            .any(|f| f.severity == crate::finding::Severity::Error);
-        let verdict = if n.verdict() == Verdict::Fail || policy_failed {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        };
-        out.push((
-            Some(n.label()),
-            TargetResult {
-                id,
-                report,
-                findings,
-                verdict,
-                topology: None,
-                duration_seconds: r.duration_seconds,
-                client_auth_required: None,
-            },
-        ));
-    }
-    out
-}
-
-/// Wraps a row-per-target sink (human, JUnit, Markdown): each target, then its nodes.
-pub struct PerNode(pub Box<dyn Sink>);
-
-impl Sink for PerNode {
-    fn begin(&mut self, meta: &AuditMeta) -> std::io::Result<()> {
-        self.0.begin(meta)
-    }
-
-    fn target(&mut self, r: &TargetResult) -> std::io::Result<()> {
-        for (_, row) in rows(r) {
-            self.0.target(&row)?;
-        }
-        Ok(())
-    }
-
-    fn bundle(&mut self, b: &BundleResult) -> std::io::Result<()> {
-        self.0.bundle(b)
-    }
-
-    fn finish(&mut self, meta: &AuditMeta, summary: &Summary) -> std::io::Result<()> {
-        self.0.finish(meta, summary)
     }
 }

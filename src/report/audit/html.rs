@@ -56,12 +56,8 @@ struct Row {
     failing: String,
     warning: String,
     policy: String,
-}
-
-impl Row {
-    fn warned(&self) -> bool {
-        !self.warning.is_empty()
-    }
+    /// Passed with a warning: the "warn" cell (decided with the result).
+    warned: bool,
 }
 
 /// One bundle, as much as its table needs.
@@ -154,7 +150,7 @@ impl HtmlSink {
 
 impl Sink for HtmlSink {
     fn begin(&mut self, meta: &AuditMeta) -> io::Result<()> {
-        self.now = clock::parse_time(&meta.evaluated_at).unwrap_or_else(|_| clock::now());
+        self.now = meta.evaluated;
         self.warn_days = meta.policy.warn_days;
         self.fail_days = meta.policy.fail_days;
         Ok(())
@@ -189,6 +185,7 @@ impl Sink for HtmlSink {
             failing: failing_steps(r).join(", "),
             warning: warning.join(", "),
             policy: policy.join(", "),
+            warned: r.warned,
         });
         Ok(())
     }
@@ -230,7 +227,7 @@ impl Sink for HtmlSink {
             err: None,
         };
         head(&mut page, &nonce, &meta.inventory);
-        header(&mut page, meta, summary, &self.rows);
+        header(&mut page, meta, summary);
         timeline(
             &mut page,
             &self.marks,
@@ -364,12 +361,8 @@ fn policy_line(p: &Policy) -> String {
     s
 }
 
-fn header(p: &mut impl std::fmt::Write, meta: &AuditMeta, s: &Summary, rows: &[Row]) {
-    let warned = rows
-        .iter()
-        .filter(|r| r.verdict == Verdict::Pass && r.warned())
-        .count();
-    let clean = s.passed.saturating_sub(warned);
+fn header(p: &mut impl std::fmt::Write, meta: &AuditMeta, s: &Summary) {
+    let (clean, warned) = (s.passed_clean, s.passed_with_warnings);
     let _ = write!(
         p,
         "<header>\n<h1>TLS compliance report</h1>\n<p class=\"meta\">Inventory <code>{}</code> · \
@@ -621,7 +614,7 @@ fn target_table(p: &mut impl std::fmt::Write, rows: &[Row]) {
          <th>failing steps</th><th>warnings</th><th>policy findings</th></tr></thead>\n<tbody>\n",
     );
     for r in rows {
-        let (class, word) = verdict_cell(r.verdict, r.warned());
+        let (class, word) = verdict_cell(r.verdict, r.warned);
         // Failures sort first, then warnings, then passes.
         let rank = match class {
             "fail" => 0,
@@ -743,6 +736,7 @@ mod tests {
             tool: "tlsprobe test".into(),
             started: clock::rfc3339(0),
             evaluated_at: clock::rfc3339(0),
+            evaluated: 0,
             inventory: "inv.toml".into(),
             policy: Policy::default(),
             targets: 0,
