@@ -6,24 +6,24 @@
 
 use crate::step::Step;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::check::policy;
-use crate::cli::{AuditArgs, AuditFormat};
+use crate::cli::AuditArgs;
 use crate::clock;
 use crate::engine;
 use crate::error::InputError;
 use crate::finding::{exit, Severity};
 use crate::inventory::{self, Inventory};
+use crate::plan::Console;
 use crate::report::audit::{AuditMeta, BundleResult, Sink, Summary, TargetResult};
 use crate::report::Verdict;
 
 /// `tlsprobe audit`.
-pub fn run(args: &AuditArgs) -> u8 {
-    match run_inner(args) {
+pub fn run(args: &AuditArgs, console: Console) -> u8 {
+    match run_inner(args, console) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -32,7 +32,7 @@ pub fn run(args: &AuditArgs) -> u8 {
     }
 }
 
-fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
+fn run_inner(args: &AuditArgs, console: Console) -> Result<u8, InputError> {
     let inv = inventory::load(&args.inventory, args.policy.as_deref())?;
     let missing_secrets: Vec<String> = inv
         .targets
@@ -43,7 +43,7 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
     for w in &inv.warnings {
         eprintln!("warning: {w}");
     }
-    let mut sinks = open_sinks(args)?;
+    let mut sinks = open_sinks(args, console)?;
     let meta = AuditMeta::new(&inv, args.at);
     for s in sinks.iter_mut() {
         s.begin(&meta)
@@ -64,7 +64,7 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
         .build()
         .map_err(|e| InputError::new("runtime", e.to_string()))?;
     let (summary, write_error, inputs_changed) =
-        runtime.block_on(execute(inv, args, baseline, &mut sinks));
+        runtime.block_on(execute(inv, args, console, baseline, &mut sinks));
     if let Some(e) = write_error {
         return Err(InputError::new("report", format!("cannot write: {e}")));
     }
@@ -95,7 +95,7 @@ fn ignore_closed_pipe(e: std::io::Error) -> std::io::Result<()> {
     }
 }
 
-fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
+fn open_sinks(args: &AuditArgs, console: Console) -> Result<Vec<Box<dyn Sink>>, InputError> {
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let main: Box<dyn std::io::Write + Send> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
@@ -103,9 +103,7 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
         )?)),
         None => Box::new(std::io::stdout()),
     };
-    let color = args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = args.output.is_none() && console.color;
     sinks.push(crate::report::audit::sink(args.format, main, color));
     for spec in &args.report {
         let (fmt, path) = spec.split_once('=').ok_or_else(|| {
@@ -114,7 +112,7 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
                 "expected FORMAT=FILE, e.g. junit=audit.xml",
             )
         })?;
-        let format = <AuditFormat as clap::ValueEnum>::from_str(fmt, true).map_err(|_| {
+        let format = crate::cli::audit_format(fmt).ok_or_else(|| {
             InputError::new(
                 format!("--report {spec}"),
                 format!("unknown format {fmt:?} (human, json, jsonl, junit, markdown, prometheus, html)"),
@@ -134,12 +132,13 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
 async fn execute(
     inv: Inventory,
     args: &AuditArgs,
+    console: Console,
     baseline: Option<Arc<crate::baseline::Baseline>>,
     sinks: &mut [Box<dyn Sink>],
 ) -> (Summary, Option<std::io::Error>, bool) {
     let total = inv.targets.len();
     let concurrency = args.concurrency.max(1);
-    let progress = progress_bar(total as u64, args.quiet);
+    let progress = progress_bar(total as u64, args.quiet || !console.progress);
     let policy = Arc::new(inv.policy.clone());
     let at = args.at;
     let fail_on_change = args.fail_on_change;
@@ -400,8 +399,9 @@ fn inspect_bundle(
     }
 }
 
-fn progress_bar(total: u64, quiet: bool) -> indicatif::ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
+/// The progress bar on stderr; `hidden`: `--quiet`, or stderr is no terminal.
+fn progress_bar(total: u64, hidden: bool) -> indicatif::ProgressBar {
+    if hidden {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::with_draw_target(

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::InputError;
+use crate::error::{InputError, Subject};
 use crate::target::{Scheme, Target};
 
 /// What the URL's parameters ask for, resolved.
@@ -47,7 +47,7 @@ const MYSQL: &[&str] = &["ssl-mode", "ssl-ca", "ssl-cert", "ssl-key"];
 /// Resolves `target.params`; `shown` is the target as displayed (no password).
 pub fn resolve(target: &Target) -> Result<UrlOptions, InputError> {
     let mut out = UrlOptions::default();
-    let subject = format!("target {:?}", target.display());
+    let subject = Subject::Target(target.display());
     let err = |msg: String| InputError::new(&subject, msg);
     let known = match target.scheme {
         Scheme::Postgres => POSTGRES,

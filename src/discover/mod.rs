@@ -30,7 +30,7 @@ use std::time::Duration;
 use rustls_pki_types::ServerName;
 use tokio::time::Instant;
 
-use crate::cli::DiscoverKind;
+use crate::domain::DiscoverKind;
 use crate::engine::{self, RedisStream};
 use crate::error::InputError;
 use crate::finding::{Check, Status};

@@ -19,8 +19,9 @@ use webpki::{
     OwnedCertRevocationList, RevocationOptionsBuilder, VerifiedPath,
 };
 
-use crate::cli::{ChainArgs, Purpose};
+use crate::cli::ChainArgs;
 use crate::clock::{rfc3339, UnixSeconds};
+use crate::domain::Purpose;
 use crate::error::InputError;
 use crate::finding::Severity;
 use crate::pki::describe::{self, CertInfo};

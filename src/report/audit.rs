@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::check::policy::PolicyFinding;
-use crate::cli::AuditFormat;
 use crate::clock::{self, UnixSeconds};
+use crate::domain::AuditFormat;
 use crate::finding::{Finding, Severity, Status};
 use crate::inventory::{Inventory, Policy};
 use crate::report::{prometheus, FileReport, Verdict, VerifyReport};
