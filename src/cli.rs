@@ -542,3 +542,61 @@ impl VerifyArgs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain;
+
+    /// Every clap value arrives as the domain value of the same name.
+    #[test]
+    fn flags_convert_into_domain_values() {
+        let cli = Cli::try_parse_from([
+            "tlsprobe",
+            "verify",
+            "--tls-version",
+            "1.3",
+            "--protocol",
+            "mysql",
+            "--expect-plaintext",
+            "allowed",
+            "--discover",
+            "replicas",
+            "--expect",
+            "f.json",
+            "--expect-format",
+            "redis-enterprise",
+            "--validation",
+            "san_cn",
+            "--format",
+            "json",
+            "h:1",
+        ])
+        .unwrap();
+        let Command::Verify(args) = cli.command else {
+            panic!("not verify")
+        };
+        assert_eq!(args.format, domain::Format::Json);
+        assert_eq!(
+            args.change.expect_format,
+            Some(domain::ExpectFormat::RedisEnterprise)
+        );
+        let raw = args.raw(Some("pw".into()));
+        assert_eq!(raw.tls_version, Some(domain::TlsVersion::V1_3));
+        assert_eq!(raw.protocol, Some(domain::Protocol::Mysql));
+        assert_eq!(raw.expect_plaintext, Some(domain::ExpectPlaintext::Allowed));
+        assert_eq!(raw.discover, Some(domain::DiscoverKind::Replicas));
+        assert_eq!(raw.rules.validation, Some(domain::Validation::San));
+        assert_eq!(
+            raw.env_password.map(|p| p.expose().to_string()),
+            Some("pw".into())
+        );
+        assert_eq!(audit_format("JUnit"), Some(domain::AuditFormat::Junit));
+        assert_eq!(audit_format("xml"), None);
+        let cli = Cli::try_parse_from(["tlsprobe", "chain", "--cacert", "a", "b"]).unwrap();
+        let Command::Chain(args) = cli.command else {
+            panic!("not chain")
+        };
+        assert_eq!(args.purpose, domain::Purpose::Server);
+    }
+}

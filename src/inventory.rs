@@ -825,7 +825,68 @@ pub(crate) fn target_args(
 
 #[cfg(test)]
 mod tests {
-    use super::{line_of, split_targets};
+    use super::{header, line_of, parse_str, split_targets, Header};
+    use crate::error::Subject;
+
+    #[test]
+    fn headers_are_typed_key_paths() {
+        assert_eq!(
+            header("[[ target ]] # two\n"),
+            Some(Header {
+                array: true,
+                path: vec!["target".into()]
+            })
+        );
+        assert_eq!(
+            header("[target.\"a.b\"]\n").unwrap().path,
+            ["target", "a.b"]
+        );
+        assert_eq!(header("[\"target.x\"]\n").unwrap().path, ["target.x"]);
+        assert_eq!(header("url = \"[x]\"\n"), None);
+    }
+
+    /// The target's own errors are blamed on its `url` line, its flags' on the table.
+    #[test]
+    fn target_errors_name_the_line_to_blame() {
+        let err = |text: &str| match parse_str("inv.toml", text, std::path::Path::new("."), None) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e,
+        };
+        let e = err("[[target]]\nid = \"a\"\n\nurl = \"rediss://h:99999\"\n");
+        assert_eq!(
+            e.subject,
+            Subject::FileLine {
+                file: "inv.toml".into(),
+                line: 4,
+                key: None
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "inv.toml:4: target \"a\": target \"rediss://h:99999\": not a valid URL: invalid port number"
+        );
+        let e = err("[[target]]\nid = \"a\"\n\nurl = \"rediss://-bad_host-:1\"\n");
+        assert!(
+            e.to_string()
+                .starts_with("inv.toml:4: target \"a\": target host \"-bad_host-\": "),
+            "{e}"
+        );
+        let e = err("[[target]]\nid = \"a\"\n\nurl = \"h:1\"\nsni = \"a b\"\n");
+        assert_eq!(
+            e.to_string(),
+            "inv.toml:1: target \"a\": --sni: \"a b\" is not a valid DNS name or IP address"
+        );
+        let e = err("[[target]]\nurl = \"h:1\"\ncluster_bus = true\n");
+        assert_eq!(
+            e.to_string(),
+            "inv.toml:1: target \"target-1\": key `cluster_bus`: needs --discover cluster"
+        );
+        let e = err("[[target]]\nurl = \"h:1\"\nprotocol = \"pg\"\n");
+        assert_eq!(
+            e.to_string(),
+            "inv.toml:3: key `protocol`: \"pg\": expected \"redis\", \"postgres\", \"mysql\" or \"tls\""
+        );
+    }
 
     #[test]
     fn targets_are_split_out_and_the_rest_keeps_its_offsets() {
