@@ -115,7 +115,10 @@ fn open_sinks(args: &AuditArgs, console: Console) -> Result<Vec<Box<dyn Sink>>, 
         let format = crate::cli::audit_format(fmt).ok_or_else(|| {
             InputError::new(
                 format!("--report {spec}"),
-                format!("unknown format {fmt:?} (human, json, jsonl, junit, markdown, prometheus, html)"),
+                format!(
+                    "unknown format {fmt:?} ({})",
+                    crate::cli::audit_format_names()
+                ),
             )
         })?;
         let file = std::fs::File::create(path)

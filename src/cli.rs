@@ -358,6 +358,16 @@ pub(crate) fn audit_format(name: &str) -> Option<AuditFormat> {
         .map(AuditFormat::from)
 }
 
+/// `--format`'s audit values, as `--report` lists them: `human, json, ...`.
+pub(crate) fn audit_format_names() -> String {
+    value::AuditFormat::value_variants()
+        .iter()
+        .filter_map(|v| v.to_possible_value())
+        .map(|p| p.get_name().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The clap value enums: each is the `--help` text of a flag's values and converts into
 /// the [`crate::domain`] type the flag's field holds (clap types stop at this file).
 mod value {
@@ -593,6 +603,10 @@ mod tests {
         );
         assert_eq!(audit_format("JUnit"), Some(domain::AuditFormat::Junit));
         assert_eq!(audit_format("xml"), None);
+        assert_eq!(
+            audit_format_names(),
+            "human, json, jsonl, junit, markdown, prometheus, html"
+        );
         let cli = Cli::try_parse_from(["tlsprobe", "chain", "--cacert", "a", "b"]).unwrap();
         let Command::Chain(args) = cli.command else {
             panic!("not chain")

@@ -450,12 +450,8 @@ mod tests {
     use crate::expect::parse;
 
     fn plan_for(target: &str) -> VerifyPlan {
-        use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from(["tlsprobe", "verify", target]).unwrap();
-        let crate::cli::Command::Verify(args) = cli.command else {
-            unreachable!()
-        };
-        crate::plan::verify_plan(&args.raw(None), Default::default()).unwrap()
+        let raw = crate::options::RawVerify::new(target);
+        crate::plan::verify_plan(&raw, Default::default()).unwrap()
     }
 
     #[test]
