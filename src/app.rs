@@ -2,21 +2,25 @@
 
 use std::io::Write;
 
-use crate::cli::{ChainArgs, Cli, Command, Format, InspectArgs, MtlsArgs, VerifyArgs};
+use crate::cli::{ChainArgs, Cli, Command, InspectArgs, MtlsArgs, VerifyArgs};
 use crate::clock;
+use crate::domain::Format;
 use crate::error::InputError;
 use crate::finding::exit;
 use crate::pki::{bundle, describe, pem};
+use crate::plan::Console;
 use crate::report::{self, FileReport, InspectReport, OtherBlockInfo, Style};
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
+    // The terminal and NO_COLOR are asked once, here.
+    let console = Console::detect();
     match cli.command {
-        Command::Inspect(args) => inspect(&args),
-        Command::Verify(args) => verify(&args),
-        Command::Mtls(args) => mtls(&args),
-        Command::Chain(args) => chain(&args),
-        Command::Audit(args) => crate::audit::run(&args),
+        Command::Inspect(args) => inspect(&args, console),
+        Command::Verify(args) => verify(&args, console),
+        Command::Mtls(args) => mtls(&args, console),
+        Command::Chain(args) => chain(&args, console),
+        Command::Audit(args) => crate::audit::run(&args, console),
         Command::Exporter(args) => crate::exporter::run(&args),
         Command::Completions(args) => crate::packaging::completions(&args),
         Command::Man(args) => crate::packaging::man(&args),
@@ -36,7 +40,7 @@ fn emit(s: &str) {
 }
 
 /// `tlsprobe inspect`.
-pub fn inspect(args: &InspectArgs) -> u8 {
+pub fn inspect(args: &InspectArgs, console: Console) -> u8 {
     let now = args.at.unwrap_or_else(clock::now);
     let mut input_error = false;
     let mut files = Vec::new();
@@ -62,7 +66,7 @@ pub fn inspect(args: &InspectArgs) -> u8 {
         Format::Human => emit(&report::human::inspect(
             &report,
             args.warn_days,
-            Style::for_stdout(),
+            style(console),
         )),
     }
     if input_error {
@@ -193,16 +197,24 @@ fn describe_all(
     })
 }
 
+/// How human output is styled on this console.
+fn style(console: Console) -> Style {
+    Style {
+        color: console.color,
+    }
+}
+
 /// Prints a report in the chosen format and returns the exit code for its outcome.
 pub fn render<T: serde::Serialize>(
     report: &T,
     format: Format,
+    console: Console,
     human: impl FnOnce(&T, Style) -> String,
     passed: bool,
 ) -> u8 {
     let text = match format {
         Format::Json => report::json::render(report),
-        Format::Human => human(report, Style::for_stdout()),
+        Format::Human => human(report, style(console)),
     };
     emit(&text);
     if passed {
@@ -219,7 +231,7 @@ pub fn input_error(e: &InputError) -> u8 {
 }
 
 /// `tlsprobe verify`.
-pub fn verify(args: &VerifyArgs) -> u8 {
+pub fn verify(args: &VerifyArgs, console: Console) -> u8 {
     let (plan, expect, baseline) = match verify_inputs(args) {
         Ok(p) => p,
         Err(e) => return input_error(&e),
@@ -261,11 +273,12 @@ pub fn verify(args: &VerifyArgs) -> u8 {
         return render(
             &r,
             args.format,
+            console,
             |r, st| report::topology::human(r, plan.warn_days, st),
             passed,
         );
     }
-    let progress = crate::wait_progress::WaitProgress::new(plan.wait);
+    let progress = crate::wait_progress::WaitProgress::new(plan.wait, console);
     let mut r = match &expect {
         Some(ex) => runtime.block_on(crate::expect::run::verify_target(&plan, ex)),
         None => runtime.block_on(crate::engine::verify_target_observed(&plan, |r, left| {
@@ -280,6 +293,7 @@ pub fn verify(args: &VerifyArgs) -> u8 {
     render(
         &r,
         args.format,
+        console,
         |r, st| report::human::verify(r, plan.warn_days, st),
         passed,
     )
@@ -301,13 +315,13 @@ fn verify_inputs(
         Some(p) => Some(crate::expect::load(p, args.change.expect_format)?),
         None => None,
     };
-    let mut args = args.clone();
-    if let (Some(ex), None) = (&expect, &args.target) {
-        args.target = Some(crate::expect::run::target_from(ex)?);
+    let mut raw = args.raw(std::env::var("REDISCLI_AUTH").ok());
+    if let (Some(ex), None) = (&expect, &raw.target) {
+        raw.target = Some(crate::expect::run::target_from(ex)?);
     }
-    let mut plan = crate::plan::verify_plan(&args, std::env::var("REDISCLI_AUTH").ok(), None)?;
+    let mut plan = crate::plan::verify_plan(&raw, crate::plan::Loaded::default())?;
     if let Some(ex) = &expect {
-        crate::expect::run::shape_plan(&mut plan, ex, &args)?;
+        crate::expect::run::shape_plan(&mut plan, ex, &raw)?;
     }
     let baseline = match &args.change.baseline {
         Some(p) => {
@@ -321,17 +335,17 @@ fn verify_inputs(
 }
 
 /// `tlsprobe mtls`.
-pub fn mtls(args: &MtlsArgs) -> u8 {
+pub fn mtls(args: &MtlsArgs, console: Console) -> u8 {
     match crate::mtls::report(args, args.at.unwrap_or_else(clock::now)) {
-        Ok(r) => render(&r, args.format, report::mtls::human, r.accepted),
+        Ok(r) => render(&r, args.format, console, report::mtls::human, r.accepted),
         Err(e) => input_error(&e),
     }
 }
 
 /// `tlsprobe chain`.
-pub fn chain(args: &ChainArgs) -> u8 {
+pub fn chain(args: &ChainArgs, console: Console) -> u8 {
     match crate::pki::chain::report(args, args.at.unwrap_or_else(clock::now)) {
-        Ok(r) => render(&r, args.format, report::chain::human, r.valid),
+        Ok(r) => render(&r, args.format, console, report::chain::human, r.valid),
         Err(e) => input_error(&e),
     }
 }

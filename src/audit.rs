@@ -6,19 +6,19 @@
 
 use crate::step::Step;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::check::policy;
-use crate::cli::{AuditArgs, AuditFormat};
+use crate::cli::AuditArgs;
 use crate::clock;
 use crate::engine;
 use crate::error::InputError;
 use crate::finding::{exit, Severity};
 use crate::finding::{Check, Status};
 use crate::inventory::{self, Inventory};
+use crate::plan::Console;
 use crate::report::audit::{
     AuditMeta, BundleResult, RowVerdict, RowVerdicts, Sink, Summary, TargetResult,
 };
@@ -26,8 +26,8 @@ use crate::report::topology::Topology;
 use crate::report::{FileReport, Verdict, VerifyReport};
 
 /// `tlsprobe audit`.
-pub fn run(args: &AuditArgs) -> u8 {
-    match run_inner(args) {
+pub fn run(args: &AuditArgs, console: Console) -> u8 {
+    match run_inner(args, console) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -36,7 +36,7 @@ pub fn run(args: &AuditArgs) -> u8 {
     }
 }
 
-fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
+fn run_inner(args: &AuditArgs, console: Console) -> Result<u8, InputError> {
     let inv = inventory::load(&args.inventory, args.policy.as_deref())?;
     let missing_secrets: Vec<String> = inv
         .targets
@@ -47,7 +47,7 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
     for w in &inv.warnings {
         eprintln!("warning: {w}");
     }
-    let mut sinks = open_sinks(args)?;
+    let mut sinks = open_sinks(args, console)?;
     // The one clock read of the run: the sinks and the bundles are given it.
     let started = clock::now();
     let evaluated = args.at.unwrap_or(started);
@@ -71,7 +71,7 @@ fn run_inner(args: &AuditArgs) -> Result<u8, InputError> {
         .build()
         .map_err(|e| InputError::new("runtime", e.to_string()))?;
     let (summary, write_error, inputs_changed) =
-        runtime.block_on(execute(inv, args, evaluated, baseline, &mut sinks));
+        runtime.block_on(execute(inv, args, evaluated, console, baseline, &mut sinks));
     if let Some(e) = write_error {
         return Err(InputError::new("report", format!("cannot write: {e}")));
     }
@@ -102,7 +102,7 @@ fn ignore_closed_pipe(e: std::io::Error) -> std::io::Result<()> {
     }
 }
 
-fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
+fn open_sinks(args: &AuditArgs, console: Console) -> Result<Vec<Box<dyn Sink>>, InputError> {
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let main: Box<dyn std::io::Write + Send> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
@@ -110,9 +110,7 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
         )?)),
         None => Box::new(std::io::stdout()),
     };
-    let color = args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = args.output.is_none() && console.color;
     sinks.push(crate::report::audit::sink(args.format, main, color));
     for spec in &args.report {
         let (fmt, path) = spec.split_once('=').ok_or_else(|| {
@@ -121,10 +119,13 @@ fn open_sinks(args: &AuditArgs) -> Result<Vec<Box<dyn Sink>>, InputError> {
                 "expected FORMAT=FILE, e.g. junit=audit.xml",
             )
         })?;
-        let format = <AuditFormat as clap::ValueEnum>::from_str(fmt, true).map_err(|_| {
+        let format = crate::cli::audit_format(fmt).ok_or_else(|| {
             InputError::new(
                 format!("--report {spec}"),
-                format!("unknown format {fmt:?} (human, json, jsonl, junit, markdown, prometheus, html)"),
+                format!(
+                    "unknown format {fmt:?} ({})",
+                    crate::cli::audit_format_names()
+                ),
             )
         })?;
         let file = std::fs::File::create(path)
@@ -142,12 +143,13 @@ async fn execute(
     inv: Inventory,
     args: &AuditArgs,
     evaluated: clock::UnixSeconds,
+    console: Console,
     baseline: Option<Arc<crate::baseline::Baseline>>,
     sinks: &mut [Box<dyn Sink>],
 ) -> (Summary, Option<std::io::Error>, bool) {
     let total = inv.targets.len();
     let concurrency = args.concurrency.max(1);
-    let progress = progress_bar(total as u64, args.quiet);
+    let progress = progress_bar(total as u64, args.quiet || !console.progress);
     let policy = Arc::new(inv.policy.clone());
     let at = args.at;
     let fail_on_change = args.fail_on_change;
@@ -527,8 +529,9 @@ fn unreadable_bundle(id: &str, path: &str, error: &str) -> BundleResult {
     }
 }
 
-fn progress_bar(total: u64, quiet: bool) -> indicatif::ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
+/// The progress bar on stderr; `hidden`: `--quiet`, or stderr is no terminal.
+fn progress_bar(total: u64, hidden: bool) -> indicatif::ProgressBar {
+    if hidden {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::with_draw_target(

@@ -8,6 +8,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::clock::{parse_duration, parse_time, UnixSeconds};
+use crate::domain::{
+    AuditFormat, ClientRules, DiscoverKind, ExpectFormat, ExpectPlaintext, Format, Protocol,
+    Purpose, TlsVersion, Validation,
+};
 use crate::finding::FailOn;
 
 /// TLS connectivity verifier and certificate auditor for databases.
@@ -99,19 +103,6 @@ pub struct SchemaArgs {
     pub kind: SchemaKind,
 }
 
-/// Audit report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuditFormat {
-    Human,
-    Json,
-    Jsonl,
-    Junit,
-    Markdown,
-    Prometheus,
-    /// One self-contained page: totals, certificate expiry timeline, sortable table, findings.
-    Html,
-}
-
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// Inventory TOML: [defaults], [[target]], [[bundle]], [policy].
@@ -124,7 +115,7 @@ pub struct AuditArgs {
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub concurrency: usize,
     /// Format of the main report.
-    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    #[arg(long, value_parser = value::parser::<value::AuditFormat, AuditFormat>(), default_value = "human")]
     pub format: AuditFormat,
     /// Write the main report to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -146,25 +137,11 @@ pub struct AuditArgs {
     pub fail_on_change: bool,
 }
 
-/// `--validation`: how the server validates a client certificate's subject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Validation {
-    /// No validation beyond the chain (REST API: `disabled`).
-    #[value(alias = "disabled")]
-    None,
-    /// The CN (or a DNS SAN) must equal an authorized entry's CN (REST API: `san_cn`).
-    #[value(alias = "san_cn")]
-    San,
-    /// The subject must equal an authorized entry (REST API: `full_subject`).
-    #[value(alias = "full_subject")]
-    Subject,
-}
-
 /// Client-certificate rules of the server, shared by `mtls` and `verify`.
 #[derive(Debug, Clone, Args)]
 pub struct ClientRuleArgs {
     /// Subject validation the server applies [default: none, or the value in --config].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = value::parser::<value::Validation, Validation>())]
     pub validation: Option<Validation>,
     /// An authorized subject, e.g. 'CN=redis_user,O=Acme,OU=Ops,OU=Dev' (repeatable; RFC 4514 escaping).
     #[arg(long = "authorized-subject", value_name = "DN")]
@@ -192,15 +169,8 @@ pub struct MtlsArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<UnixSeconds>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_parser = value::parser::<value::Format, Format>(), default_value = "human")]
     pub format: Format,
-}
-
-/// What the chain is validated for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Purpose {
-    Server,
-    Client,
 }
 
 #[derive(Debug, Args)]
@@ -225,24 +195,17 @@ pub struct ChainArgs {
     #[arg(long, value_name = "DNS-or-IP")]
     pub name: Option<String>,
     /// Extended key usage required of the leaf.
-    #[arg(long, value_enum, default_value_t = Purpose::Server)]
+    #[arg(long, value_parser = value::parser::<value::Purpose, Purpose>(), default_value = "server")]
     pub purpose: Purpose,
     /// Also fail on RFC 5280 profile problems that webpki tolerates (reported as findings).
     #[arg(long)]
     pub strict: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_parser = value::parser::<value::Format, Format>(), default_value = "human")]
     pub format: Format,
     /// The leaf certificate file (its first certificate is the leaf; the others are untrusted intermediates).
     #[arg(value_name = "LEAF")]
     pub leaf: PathBuf,
-}
-
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -251,7 +214,7 @@ pub struct InspectArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_parser = value::parser::<value::Format, Format>(), default_value = "human")]
     pub format: Format,
     /// Evaluation time: RFC 3339 (2024-06-01T00:00:00Z) or Unix seconds [default: now].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
@@ -260,44 +223,11 @@ pub struct InspectArgs {
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub warn_days: i64,
     /// Lowest finding severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    #[arg(long, value_parser = value::parser::<value::FailOn, FailOn>(), default_value = "error")]
     pub fail_on: FailOn,
     /// Also verify the self-signature of every root (links between distinct certificates are always verified).
     #[arg(long)]
     pub check_signatures: bool,
-}
-
-/// TLS protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TlsVersion {
-    #[value(name = "1.2")]
-    V1_2,
-    #[value(name = "1.3")]
-    V1_3,
-}
-
-/// What `--expect-plaintext` asserts about a plaintext connection to the same port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExpectPlaintext {
-    /// Plaintext must be refused (TLS is enforced).
-    Refused,
-    /// Plaintext must be allowed (e.g. to confirm a change turned TLS off).
-    Allowed,
-    /// Do not probe plaintext (the default for database targets is `refused`).
-    Any,
-}
-
-/// Application protocol spoken after the handshake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Protocol {
-    /// TLS, then Redis (AUTH, PING).
-    Redis,
-    /// PostgreSQL SSLRequest, TLS, then login and SELECT 1.
-    Postgres,
-    /// MySQL/MariaDB greeting and SSL request, TLS, then login and SELECT 1.
-    Mysql,
-    /// TLS only, no application protocol.
-    Tls,
 }
 
 /// Not `Debug`: `target` may hold a password.
@@ -335,10 +265,10 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub pass_file: Option<PathBuf>,
     /// Pin the TLS protocol version.
-    #[arg(long, value_enum, value_name = "VERSION")]
+    #[arg(long, value_parser = value::parser::<value::TlsVersion, TlsVersion>(), value_name = "VERSION")]
     pub tls_version: Option<TlsVersion>,
     /// Application protocol for host:port targets.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = value::parser::<value::Protocol, Protocol>())]
     pub protocol: Option<Protocol>,
     /// Deadline for each step (resolve, connect, handshake, auth, ping).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
@@ -350,7 +280,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub warn_days: i64,
     /// Plaintext on the same port (and every --plaintext-port) must be refused or allowed [default: refused for rediss://, postgres://, mysql://; not probed for tls://].
-    #[arg(long, value_enum, value_name = "EXPECT")]
+    #[arg(long, value_parser = value::parser::<value::ExpectPlaintext, ExpectPlaintext>(), value_name = "EXPECT")]
     pub expect_plaintext: Option<ExpectPlaintext>,
     /// Another port of the same host that must refuse plaintext too (repeatable), e.g. the `port` of a redis-server that also has a `tls-port`.
     #[arg(long = "plaintext-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
@@ -362,7 +292,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "wait")]
     pub interval: Duration,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_parser = value::parser::<value::Format, Format>(), default_value = "human")]
     pub format: Format,
     /// The server's client-certificate rules: pre-check --cert before connecting (step client-policy).
     #[command(flatten)]
@@ -376,7 +306,7 @@ pub struct VerifyArgs {
     // --- whole-deployment verification (src/discover/) ---
     /// Then discover and verify every node at the address clients are sent to: the Redis
     /// Cluster, the Sentinel's master, replicas and other Sentinels, or the target's replicas.
-    #[arg(long, value_enum, value_name = "KIND")]
+    #[arg(long, value_parser = value::parser::<value::DiscoverKind, DiscoverKind>(), value_name = "KIND")]
     pub discover: Option<DiscoverKind>,
     /// With --discover sentinel: the master name the Sentinel monitors.
     #[arg(long, value_name = "NAME")]
@@ -389,33 +319,7 @@ pub struct VerifyArgs {
     pub change: ChangeArgs,
 }
 
-/// What `--discover` finds from the seed target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiscoverKind {
-    /// Every Redis Cluster node (CLUSTER SHARDS, or CLUSTER NODES before Redis 7).
-    Cluster,
-    /// The target is a Sentinel: the master, its replicas and the other Sentinels.
-    Sentinel,
-    /// The replicas listed by INFO replication.
-    Replicas,
-}
-
 // --- Post-change verification (--expect, --resolve, --baseline) ---
-
-/// `--expect-format`: which provider's object `--expect` holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExpectFormat {
-    /// Upstash Database object (`POST /redis/enable-tls/{id}`, `GET /redis/database/{id}`).
-    Upstash,
-    /// Redis Enterprise BDB object (`GET /v1/bdbs/<uid>`).
-    RedisEnterprise,
-    /// Huawei DCS SSL body (`PUT .../instances/{id}/ssl {"enabled": bool}`).
-    Dcs,
-    /// Huawei RDS SSL body (`PUT .../instances/{id}/ssl {"ssl_option": bool}`).
-    Rds,
-    /// tlsprobe's own expectation file (JSON or TOML).
-    Tlsprobe,
-}
 
 /// Flags that compare the live endpoint with a description of it or with an earlier run.
 #[derive(Debug, Clone, Default, Args)]
@@ -424,7 +328,7 @@ pub struct ChangeArgs {
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
     /// The kind of object --expect holds [default: detected from its fields].
-    #[arg(long, value_enum, value_name = "FORMAT", requires = "expect")]
+    #[arg(long, value_parser = value::parser::<value::ExpectFormat, ExpectFormat>(), value_name = "FORMAT", requires = "expect")]
     pub expect_format: Option<ExpectFormat>,
     /// Connect to ADDR for HOST:PORT while the name checked and the SNI stay HOST (curl's --resolve; repeatable).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
@@ -435,4 +339,278 @@ pub struct ChangeArgs {
     /// A change since --baseline fails the run instead of warning.
     #[arg(long, requires = "baseline")]
     pub fail_on_change: bool,
+}
+
+impl From<&ClientRuleArgs> for ClientRules {
+    fn from(a: &ClientRuleArgs) -> Self {
+        ClientRules {
+            validation: a.validation,
+            authorized_subjects: a.authorized_subjects.clone(),
+            config: a.config.clone(),
+        }
+    }
+}
+
+/// `--report FORMAT=FILE`'s FORMAT, spelled as `--format`'s values (any case).
+pub(crate) fn audit_format(name: &str) -> Option<AuditFormat> {
+    <value::AuditFormat as ValueEnum>::from_str(name, true)
+        .ok()
+        .map(AuditFormat::from)
+}
+
+/// `--format`'s audit values, as `--report` lists them: `human, json, ...`.
+pub(crate) fn audit_format_names() -> String {
+    value::AuditFormat::value_variants()
+        .iter()
+        .filter_map(|v| v.to_possible_value())
+        .map(|p| p.get_name().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The clap value enums: each is the `--help` text of a flag's values and converts into
+/// the [`crate::domain`] type the flag's field holds (clap types stop at this file).
+mod value {
+    use clap::builder::{EnumValueParser, TypedValueParser};
+    use clap::ValueEnum;
+
+    use crate::domain as d;
+
+    /// Parses a flag's value as the clap enum `A`, stored as the domain type `D`.
+    pub(super) fn parser<A, D>() -> impl TypedValueParser<Value = D>
+    where
+        A: ValueEnum + Clone + Send + Sync + 'static,
+        D: From<A> + Clone + Send + Sync + 'static,
+    {
+        EnumValueParser::<A>::new().map(D::from)
+    }
+
+    /// `From<value::X> for domain::X`, variant by variant.
+    macro_rules! into_domain {
+        ($($clap:ident => $domain:path { $($v:ident),* })*) => {$(
+            impl From<$clap> for $domain {
+                fn from(v: $clap) -> Self {
+                    match v { $($clap::$v => <$domain>::$v),* }
+                }
+            }
+        )*};
+    }
+
+    into_domain! {
+        AuditFormat => d::AuditFormat { Human, Json, Jsonl, Junit, Markdown, Prometheus, Html }
+        Validation => d::Validation { None, San, Subject }
+        Purpose => d::Purpose { Server, Client }
+        Format => d::Format { Human, Json }
+        TlsVersion => d::TlsVersion { V1_2, V1_3 }
+        ExpectPlaintext => d::ExpectPlaintext { Refused, Allowed, Any }
+        Protocol => d::Protocol { Redis, Postgres, Mysql, Tls }
+        DiscoverKind => d::DiscoverKind { Cluster, Sentinel, Replicas }
+        ExpectFormat => d::ExpectFormat { Upstash, RedisEnterprise, Dcs, Rds, Tlsprobe }
+        FailOn => crate::finding::FailOn { Error, Warn, Never }
+    }
+
+    /// Audit report formats.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum AuditFormat {
+        Human,
+        Json,
+        Jsonl,
+        Junit,
+        Markdown,
+        Prometheus,
+        /// One self-contained page: totals, certificate expiry timeline, sortable table, findings.
+        Html,
+    }
+
+    /// `--validation`: how the server validates a client certificate's subject.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum Validation {
+        /// No validation beyond the chain (REST API: `disabled`).
+        #[value(alias = "disabled")]
+        None,
+        /// The CN (or a DNS SAN) must equal an authorized entry's CN (REST API: `san_cn`).
+        #[value(alias = "san_cn")]
+        San,
+        /// The subject must equal an authorized entry (REST API: `full_subject`).
+        #[value(alias = "full_subject")]
+        Subject,
+    }
+
+    /// What the chain is validated for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum Purpose {
+        Server,
+        Client,
+    }
+
+    /// Output format.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum Format {
+        Human,
+        Json,
+    }
+
+    /// TLS protocol version.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum TlsVersion {
+        #[value(name = "1.2")]
+        V1_2,
+        #[value(name = "1.3")]
+        V1_3,
+    }
+
+    /// What `--expect-plaintext` asserts about a plaintext connection to the same port.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum ExpectPlaintext {
+        /// Plaintext must be refused (TLS is enforced).
+        Refused,
+        /// Plaintext must be allowed (e.g. to confirm a change turned TLS off).
+        Allowed,
+        /// Do not probe plaintext (the default for database targets is `refused`).
+        Any,
+    }
+
+    /// Application protocol spoken after the handshake.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum Protocol {
+        /// TLS, then Redis (AUTH, PING).
+        Redis,
+        /// PostgreSQL SSLRequest, TLS, then login and SELECT 1.
+        Postgres,
+        /// MySQL/MariaDB greeting and SSL request, TLS, then login and SELECT 1.
+        Mysql,
+        /// TLS only, no application protocol.
+        Tls,
+    }
+
+    /// What `--discover` finds from the seed target.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum DiscoverKind {
+        /// Every Redis Cluster node (CLUSTER SHARDS, or CLUSTER NODES before Redis 7).
+        Cluster,
+        /// The target is a Sentinel: the master, its replicas and the other Sentinels.
+        Sentinel,
+        /// The replicas listed by INFO replication.
+        Replicas,
+    }
+
+    /// `--expect-format`: which provider's object `--expect` holds.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum ExpectFormat {
+        /// Upstash Database object (`POST /redis/enable-tls/{id}`, `GET /redis/database/{id}`).
+        Upstash,
+        /// Redis Enterprise BDB object (`GET /v1/bdbs/<uid>`).
+        RedisEnterprise,
+        /// Huawei DCS SSL body (`PUT .../instances/{id}/ssl {"enabled": bool}`).
+        Dcs,
+        /// Huawei RDS SSL body (`PUT .../instances/{id}/ssl {"ssl_option": bool}`).
+        Rds,
+        /// tlsprobe's own expectation file (JSON or TOML).
+        Tlsprobe,
+    }
+
+    /// `--fail-on`: the lowest severity that makes the run fail.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub(crate) enum FailOn {
+        Error,
+        Warn,
+        Never,
+    }
+}
+
+impl VerifyArgs {
+    /// What these flags ask for, before any file is read; `env_password` is
+    /// `REDISCLI_AUTH` as read by the caller.
+    pub fn raw(&self, env_password: Option<String>) -> crate::options::RawVerify {
+        crate::options::RawVerify {
+            target: self.target.clone(),
+            cacert: self.cacert.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            key_pass_file: self.key_pass_file.clone(),
+            sni: self.sni.clone(),
+            name: self.name.clone(),
+            user: self.user.clone(),
+            pass_file: self.pass_file.clone(),
+            env_password: env_password.map(crate::target::Secret::new),
+            tls_version: self.tls_version,
+            protocol: self.protocol,
+            timeout: self.timeout,
+            at: self.at,
+            warn_days: self.warn_days,
+            expect_plaintext: self.expect_plaintext,
+            plaintext_ports: self.plaintext_ports.clone(),
+            wait: self.wait,
+            interval: self.interval,
+            rules: ClientRules::from(&self.rules),
+            allow_outdated: self.allow_outdated,
+            strict: self.strict,
+            discover: self.discover,
+            sentinel_master: self.sentinel_master.clone(),
+            cluster_bus: self.cluster_bus,
+            resolve: self.change.resolve.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain;
+
+    /// Every clap value arrives as the domain value of the same name.
+    #[test]
+    fn flags_convert_into_domain_values() {
+        let cli = Cli::try_parse_from([
+            "tlsprobe",
+            "verify",
+            "--tls-version",
+            "1.3",
+            "--protocol",
+            "mysql",
+            "--expect-plaintext",
+            "allowed",
+            "--discover",
+            "replicas",
+            "--expect",
+            "f.json",
+            "--expect-format",
+            "redis-enterprise",
+            "--validation",
+            "san_cn",
+            "--format",
+            "json",
+            "h:1",
+        ])
+        .unwrap();
+        let Command::Verify(args) = cli.command else {
+            panic!("not verify")
+        };
+        assert_eq!(args.format, domain::Format::Json);
+        assert_eq!(
+            args.change.expect_format,
+            Some(domain::ExpectFormat::RedisEnterprise)
+        );
+        let raw = args.raw(Some("pw".into()));
+        assert_eq!(raw.tls_version, Some(domain::TlsVersion::V1_3));
+        assert_eq!(raw.protocol, Some(domain::Protocol::Mysql));
+        assert_eq!(raw.expect_plaintext, Some(domain::ExpectPlaintext::Allowed));
+        assert_eq!(raw.discover, Some(domain::DiscoverKind::Replicas));
+        assert_eq!(raw.rules.validation, Some(domain::Validation::San));
+        assert_eq!(
+            raw.env_password.map(|p| p.expose().to_string()),
+            Some("pw".into())
+        );
+        assert_eq!(audit_format("JUnit"), Some(domain::AuditFormat::Junit));
+        assert_eq!(audit_format("xml"), None);
+        assert_eq!(
+            audit_format_names(),
+            "human, json, jsonl, junit, markdown, prometheus, html"
+        );
+        let cli = Cli::try_parse_from(["tlsprobe", "chain", "--cacert", "a", "b"]).unwrap();
+        let Command::Chain(args) = cli.command else {
+            panic!("not chain")
+        };
+        assert_eq!(args.purpose, domain::Purpose::Server);
+    }
 }

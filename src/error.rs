@@ -5,17 +5,101 @@
 
 use std::fmt;
 
-/// A usage or input error: exit code 2.
+/// What an input error is about. Displayed as the part of the line before `: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// The target as shown (never with its password): `target "rediss://h:6380"`.
+    Target(String),
+    /// The target's host, when it is no valid server name: `target host "a b"`.
+    TargetHost(String),
+    /// A place in an inventory, policy or exporter configuration file, and the key
+    /// there when one is to blame: ``inv.toml:12: key `timeout` ``.
+    FileLine {
+        file: String,
+        line: usize,
+        key: Option<String>,
+    },
+    /// Worded by the caller: a flag, a file, a flag and its file (`--cert a.pem`).
+    Text(String),
+}
+
+impl Subject {
+    /// The target or its host is to blame (not a flag or file of the target).
+    pub fn is_target(&self) -> bool {
+        matches!(self, Subject::Target(_) | Subject::TargetHost(_))
+    }
+
+    /// The flag named first by a worded subject (`--discover sentinel` -> `--discover`).
+    pub fn flag(&self) -> Option<&str> {
+        match self {
+            Subject::Text(t) => t.split_whitespace().next().filter(|f| f.starts_with("--")),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Target(shown) => write!(f, "target {shown:?}"),
+            Subject::TargetHost(host) => write!(f, "target host {host:?}"),
+            Subject::FileLine { file, line, key } => {
+                write!(f, "{file}:{line}")?;
+                match key {
+                    Some(k) => write!(f, ": key `{k}`"),
+                    None => Ok(()),
+                }
+            }
+            Subject::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl From<String> for Subject {
+    fn from(t: String) -> Self {
+        Subject::Text(t)
+    }
+}
+
+impl From<&str> for Subject {
+    fn from(t: &str) -> Self {
+        Subject::Text(t.to_string())
+    }
+}
+
+impl From<&String> for Subject {
+    fn from(t: &String) -> Self {
+        Subject::Text(t.clone())
+    }
+}
+
+impl From<&Subject> for Subject {
+    fn from(s: &Subject) -> Self {
+        s.clone()
+    }
+}
+
+/// Compares the subject as displayed.
+impl PartialEq<&str> for Subject {
+    fn eq(&self, other: &&str) -> bool {
+        let shown = self.to_string();
+        shown == *other
+    }
+}
+
+/// A usage or input error: exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{subject}: {message}")]
 pub struct InputError {
     /// What the error is about: a file path, a flag, a target.
-    pub subject: String,
+    pub subject: Subject,
     /// What was wrong with it.
     pub message: String,
 }
 
 impl InputError {
-    pub fn new(subject: impl Into<String>, message: impl Into<String>) -> Self {
+    /// An error about `subject`; a string is a subject worded by the caller.
+    pub fn new(subject: impl Into<Subject>, message: impl Into<String>) -> Self {
         Self {
             subject: subject.into(),
             message: message.into(),
@@ -23,10 +107,30 @@ impl InputError {
     }
 }
 
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.subject, self.message)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_display_as_the_one_line_names_them() {
+        let at = |key: Option<&str>| Subject::FileLine {
+            file: "inv.toml".into(),
+            line: 3,
+            key: key.map(String::from),
+        };
+        let e = InputError::new(at(Some("timeout")), "bad");
+        assert_eq!(e.to_string(), "inv.toml:3: key `timeout`: bad");
+        assert_eq!(
+            InputError::new(at(None), "bad").to_string(),
+            "inv.toml:3: bad"
+        );
+        let t = Subject::Target("h:1".into());
+        assert_eq!(t.to_string(), "target \"h:1\"");
+        assert!(t.is_target() && !Subject::from("targets.pem").is_target());
+        assert_eq!(
+            Subject::from("--discover sentinel").flag(),
+            Some("--discover")
+        );
+        assert_eq!(Subject::from("a.pem").flag(), None);
     }
 }
-
-impl std::error::Error for InputError {}

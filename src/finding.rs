@@ -35,7 +35,7 @@ pub struct Finding {
 }
 
 /// `--fail-on`: the lowest severity that makes the run fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
     Error,
     Warn,

@@ -11,11 +11,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cli::{
-    ClientRuleArgs, DiscoverKind, ExpectPlaintext, Format, Protocol, TlsVersion, VerifyArgs,
-};
 use crate::clock::parse_duration;
-use crate::error::InputError;
+use crate::domain::{self, ExpectPlaintext, TlsVersion};
+use crate::error::{InputError, Subject};
+use crate::options::RawVerify;
 use crate::plan::{self, TrustStore, VerifyPlan};
 
 /// The largest inventory or policy file read.
@@ -211,7 +210,11 @@ fn resolve_chunk(
     let one: One = toml::from_str(chunk).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
         InputError::new(
-            format!("{}:{}", sh.file, line_of(&sh.text, start + at)),
+            Subject::FileLine {
+                file: sh.file.clone(),
+                line: line_of(&sh.text, start + at),
+                key: None,
+            },
             e.message()
                 .lines()
                 .next()
@@ -239,9 +242,9 @@ fn split_targets(text: &str) -> (String, Vec<(usize, usize)>) {
     let mut open: Option<usize> = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        if let Some(name) = header(line) {
-            let is_target = name.0 && name.1 == "target";
-            let sub_of_target = !name.0 && name.1.starts_with("target.");
+        if let Some(h) = header(line) {
+            let is_target = h.array && h.path == ["target"];
+            let sub_of_target = !h.array && h.path.len() > 1 && h.path[0] == "target";
             if !sub_of_target {
                 if let Some(s) = open.take() {
                     chunks.push((s, offset));
@@ -269,8 +272,16 @@ fn split_targets(text: &str) -> (String, Vec<(usize, usize)>) {
     (rest, chunks)
 }
 
-/// `[[name]]` -> `(true, "name")`, `[name]` -> `(false, "name")`, anything else `None`.
-fn header(line: &str) -> Option<(bool, String)> {
+/// A table header line: `[[a.b]]` is an array of tables, `[a.b]` a table; `path` holds
+/// its dotted keys, unquoted.
+#[derive(Debug, PartialEq)]
+struct Header {
+    array: bool,
+    path: Vec<String>,
+}
+
+/// The header a line is, if it is only a header (and a comment).
+fn header(line: &str) -> Option<Header> {
     let l = line.split('#').next().unwrap_or("").trim();
     let (array, inner) = if let Some(x) = l.strip_prefix("[[").and_then(|x| x.strip_suffix("]]")) {
         (true, x)
@@ -284,7 +295,25 @@ fn header(line: &str) -> Option<(bool, String)> {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\''));
-    ok.then(|| (array, name.replace(['"', '\''], "")))
+    ok.then(|| Header {
+        array,
+        path: dotted_keys(name),
+    })
+}
+
+/// `a."b.c".d` -> `["a", "b.c", "d"]`: dots inside quotes belong to the key.
+fn dotted_keys(name: &str) -> Vec<String> {
+    let mut keys = vec![String::new()];
+    let mut quote = None;
+    for c in name.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '.') => keys.push(String::new()),
+            (_, c) => keys.last_mut().into_iter().for_each(|k| k.push(c)),
+        }
+    }
+    keys
 }
 
 /// Line number (1-based) of a byte offset.
@@ -308,15 +337,39 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// An error at `offset`, naming `file:line` and `key`.
     pub(crate) fn err(&self, offset: usize, key: &str, msg: impl Into<String>) -> InputError {
-        let key = if key.is_empty() {
-            String::new()
+        let msg = msg.into();
+        let (key, msg) = if key.is_empty() {
+            (None, msg.trim_start().to_string())
         } else {
-            format!(" key `{key}`:")
+            (Some(key.to_string()), msg)
         };
         InputError::new(
-            format!("{}:{}", self.file, line_of(self.text, self.base + offset)),
-            format!("{key} {}", msg.into()).trim_start().to_string(),
+            Subject::FileLine {
+                file: self.file.to_string(),
+                line: line_of(self.text, self.base + offset),
+                key,
+            },
+            msg,
         )
+    }
+
+    /// The value of a choice key (`tls_version = "1.3"`), spelled as the domain type's
+    /// serde names; a bad spelling is named with the ones expected.
+    fn choice<T: serde::de::DeserializeOwned>(
+        &self,
+        v: Option<&Spanned<String>>,
+        key: &str,
+    ) -> Result<Option<T>, InputError> {
+        v.map(|s| {
+            domain::choice(s.get_ref()).map_err(|e| {
+                self.err(
+                    s.span().start,
+                    key,
+                    format!("{:?}: expected {e}", s.get_ref()),
+                )
+            })
+        })
+        .transpose()
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -348,7 +401,14 @@ pub(crate) fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> InputEr
         .next()
         .unwrap_or("invalid TOML")
         .to_string();
-    InputError::new(format!("{file}:{line}"), msg)
+    InputError::new(
+        Subject::FileLine {
+            file: file.to_string(),
+            line,
+            key: None,
+        },
+        msg,
+    )
 }
 
 /// Loads an inventory; `policy_file` (from `--policy`) replaces its `[policy]`.
@@ -501,14 +561,17 @@ pub(crate) fn resolve_policy(ctx: &Ctx<'_>, raw: RawPolicy) -> Result<Policy, In
     let d = Policy::default();
     let min_tls_version = match raw.min_tls_version {
         None => d.min_tls_version,
-        Some(v) => match v.get_ref().as_str() {
-            "1.2" => TlsVersionReq::V1_2,
-            "1.3" => TlsVersionReq::V1_3,
-            other => {
+        Some(v) => match domain::choice(v.get_ref()) {
+            Ok(TlsVersion::V1_2) => TlsVersionReq::V1_2,
+            Ok(TlsVersion::V1_3) => TlsVersionReq::V1_3,
+            Err(e) => {
                 return Err(ctx.err(
                     v.span().start,
                     "min_tls_version",
-                    format!("{other:?} is not a TLS version tlsprobe speaks (\"1.2\" or \"1.3\")"),
+                    format!(
+                        "{:?} is not a TLS version tlsprobe speaks ({e})",
+                        v.get_ref()
+                    ),
                 ))
             }
         },
@@ -584,20 +647,20 @@ fn resolve_target(
     };
     let url_line = url.span().start;
     let id = t.id.clone().unwrap_or_else(|| format!("target-{}", n + 1));
-    let (args, env_password, credentials_error) =
-        target_args(ctx, start, url.get_ref(), &t, d, policy)?;
-    let cacert = args.cacert.clone();
-    let cached = if cacert.is_empty() {
-        None
-    } else {
-        cache.trust.get(&cacert).cloned()
+    let (raw, credentials_error) = target_args(ctx, start, url.get_ref(), &t, d, policy)?;
+    let cacert = raw.cacert.clone();
+    let client_key = raw.cert.clone().map(|c| (c, raw.key.clone()));
+    let loaded = plan::Loaded {
+        trust: (!cacert.is_empty())
+            .then(|| cache.trust.get(&cacert).cloned())
+            .flatten(),
+        client: client_key
+            .as_ref()
+            .and_then(|k| cache.clients.get(k).cloned()),
     };
-    let client_key = args.cert.clone().map(|c| (c, args.key.clone()));
-    let cached_client = client_key
-        .as_ref()
-        .and_then(|k| cache.clients.get(k).cloned());
-    let plan = plan::verify_plan_with(&args, env_password, cached, cached_client).map_err(|e| {
-        let line = if e.subject.starts_with("target") {
+    let mut plan = plan::verify_plan(&raw, loaded).map_err(|e| {
+        // A bad URL is blamed on the `url` line, anything else on the table.
+        let line = if e.subject.is_target() {
             url_line
         } else {
             start
@@ -613,34 +676,35 @@ fn resolve_target(
     if let (Some(k), Some(c)) = (client_key, &plan.client) {
         cache.clients.entry(k).or_insert_with(|| c.clone());
     }
-    let mut plan = plan;
-    let expect = match t.expect.clone().or_else(|| d.expect.clone()) {
+    let expect = match t.expect.as_ref().or(d.expect.as_ref()) {
         None => None,
         Some(e) => {
             let at = |err: InputError| ctx.err(e.span().start, "expect", err.to_string());
-            let format = match t.expect_format.clone().or_else(|| d.expect_format.clone()) {
-                None => None,
-                Some(f) => Some(
-                    <crate::cli::ExpectFormat as clap::ValueEnum>::from_str(f.get_ref(), false)
-                        .map_err(|_| ctx.err(f.span().start, "expect_format", format!("{:?}: expected \"upstash\", \"redis-enterprise\", \"dcs\", \"rds\" or \"tlsprobe\"", f.get_ref())))?,
-                ),
-            };
+            let format = ctx.choice(
+                t.expect_format.as_ref().or(d.expect_format.as_ref()),
+                "expect_format",
+            )?;
             let ex = crate::expect::load(&ctx.path(e.get_ref()), format).map_err(at)?;
-            crate::expect::run::shape_plan(&mut plan, &ex, &args).map_err(at)?;
+            crate::expect::run::shape_plan(&mut plan, &ex, &raw).map_err(at)?;
             Some(ex)
         }
     };
     let discover = crate::discover::options(
-        args.discover,
-        args.sentinel_master.as_deref(),
-        args.cluster_bus,
+        raw.discover,
+        raw.sentinel_master.as_deref(),
+        raw.cluster_bus,
         &plan,
-        args.name.is_some(),
-        args.sni.is_some(),
+        raw.name.is_some(),
+        raw.sni.is_some(),
     )
     .map_err(|e| {
-        let flag = e.subject.split_whitespace().next().unwrap_or_default();
-        let key = flag.trim_start_matches("--").replace('-', "_");
+        // discover words its subjects as verify's flags: `--cluster-bus` is `cluster_bus`.
+        let key = e
+            .subject
+            .flag()
+            .unwrap_or_default()
+            .trim_start_matches("--")
+            .replace('-', "_");
         ctx.err(
             start,
             "",
@@ -656,8 +720,8 @@ fn resolve_target(
     })
 }
 
-/// The verify arguments of a target table `t` (falling back to `d`, the defaults) for
-/// `url`, the password read from `pass_env`, and why a secret could not be read (the
+/// The raw verify options of a target table `t` (falling back to `d`, the defaults) for
+/// `url`, with the password read from `pass_env`, and why a secret could not be read (the
 /// target then runs without it). Shared by audit targets and exporter modules (which pass
 /// each probe's target as `url`).
 pub(crate) fn target_args(
@@ -667,9 +731,14 @@ pub(crate) fn target_args(
     t: &RawTarget,
     d: &RawTarget,
     policy: &Policy,
-) -> Result<(VerifyArgs, Option<String>, Option<String>), InputError> {
+) -> Result<(RawVerify, Option<String>), InputError> {
     let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
-    let cacert: Vec<PathBuf> = t
+    // A choice key of the target, else of the defaults.
+    let spanned = |v: &Option<Spanned<String>>, dv: &Option<Spanned<String>>| {
+        v.clone().or_else(|| dv.clone())
+    };
+    let mut raw = RawVerify::new(url);
+    raw.cacert = t
         .cacert
         .clone()
         .or_else(|| d.cacert.clone())
@@ -685,158 +754,139 @@ pub(crate) fn target_args(
             }
         })
         .collect();
-
-    let spanned_enum = |v: &Option<Spanned<String>>, dv: &Option<Spanned<String>>| {
-        v.clone().or_else(|| dv.clone())
-    };
-    let timeout = match spanned_enum(&t.timeout, &d.timeout) {
-        Some(s) => {
-            parse_duration(s.get_ref()).map_err(|m| ctx.err(s.span().start, "timeout", m))?
-        }
-        None => std::time::Duration::from_secs(10),
-    };
-    let expect_plaintext = match spanned_enum(&t.expect_plaintext, &d.expect_plaintext) {
-        Some(s) => Some(match s.get_ref().as_str() {
-            "refused" => ExpectPlaintext::Refused,
-            "allowed" => ExpectPlaintext::Allowed,
-            "any" => ExpectPlaintext::Any,
-            other => {
-                return Err(ctx.err(
-                    s.span().start,
-                    "expect_plaintext",
-                    format!("{other:?}: expected \"refused\", \"allowed\" or \"any\""),
-                ))
-            }
-        }),
-        None => None,
-    };
+    if let Some(s) = spanned(&t.timeout, &d.timeout) {
+        raw.timeout =
+            parse_duration(s.get_ref()).map_err(|m| ctx.err(s.span().start, "timeout", m))?;
+    }
+    let expect_plaintext: Option<ExpectPlaintext> = ctx.choice(
+        spanned(&t.expect_plaintext, &d.expect_plaintext).as_ref(),
+        "expect_plaintext",
+    )?;
     // The policy wins over a target that expects plaintext to be allowed.
-    let expect_plaintext = if policy.require_plaintext_refused {
+    raw.expect_plaintext = if policy.require_plaintext_refused {
         Some(ExpectPlaintext::Refused)
     } else {
         expect_plaintext
     };
-    let tls_version = match spanned_enum(&t.tls_version, &d.tls_version) {
-        Some(s) => Some(match s.get_ref().as_str() {
-            "1.2" => TlsVersion::V1_2,
-            "1.3" => TlsVersion::V1_3,
-            other => {
-                return Err(ctx.err(
-                    s.span().start,
-                    "tls_version",
-                    format!("{other:?}: expected \"1.2\" or \"1.3\""),
-                ))
-            }
-        }),
-        None => None,
-    };
-    let protocol = match spanned_enum(&t.protocol, &d.protocol) {
-        Some(s) => Some(match s.get_ref().as_str() {
-            "redis" => Protocol::Redis,
-            "postgres" | "postgresql" => Protocol::Postgres,
-            "mysql" => Protocol::Mysql,
-            "tls" => Protocol::Tls,
-            other => {
-                return Err(ctx.err(
-                    s.span().start,
-                    "protocol",
-                    format!("{other:?}: expected \"redis\", \"postgres\", \"mysql\" or \"tls\""),
-                ))
-            }
-        }),
-        None => None,
-    };
+    raw.tls_version = ctx.choice(
+        spanned(&t.tls_version, &d.tls_version).as_ref(),
+        "tls_version",
+    )?;
+    raw.protocol = ctx.choice(spanned(&t.protocol, &d.protocol).as_ref(), "protocol")?;
     let mut credentials_error = None;
-    let mut pass_file = pick(&t.pass_file, &d.pass_file).map(|p| ctx.path(&p));
-    if let Some(p) = &pass_file {
+    raw.pass_file = pick(&t.pass_file, &d.pass_file).map(|p| ctx.path(&p));
+    if let Some(p) = &raw.pass_file {
         if let Err(e) = plan::read_password_file(p) {
             credentials_error = Some(ctx.err(start, "pass_file", e.to_string()).to_string());
-            pass_file = None;
+            raw.pass_file = None;
         }
     }
-    let env_password = match pick(&t.pass_env, &d.pass_env) {
-        Some(var) => {
-            match std::env::var(&var) {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    credentials_error = Some(
+    if let Some(var) = pick(&t.pass_env, &d.pass_env) {
+        match std::env::var(&var) {
+            Ok(v) => raw.env_password = Some(crate::target::Secret::new(v)),
+            Err(_) => {
+                credentials_error = Some(
                     ctx.err(
                         start,
                         "pass_env",
-                        format!("environment variable {var} is not set; verified without credentials"),
+                        format!(
+                            "environment variable {var} is not set; verified without credentials"
+                        ),
                     )
                     .to_string(),
-                );
-                    None
-                }
+                )
             }
         }
-        None => None,
-    };
-    let discover = match spanned_enum(&t.discover, &d.discover) {
-        Some(s) => Some(match s.get_ref().as_str() {
-            "cluster" => DiscoverKind::Cluster,
-            "sentinel" => DiscoverKind::Sentinel,
-            "replicas" => DiscoverKind::Replicas,
-            other => {
-                return Err(ctx.err(
-                    s.span().start,
-                    "discover",
-                    format!("{other:?}: expected \"cluster\", \"sentinel\" or \"replicas\""),
-                ))
-            }
-        }),
-        None => None,
-    };
-    let args = VerifyArgs {
-        target: Some(url.to_string()),
-        cacert: cacert.clone(),
-        cert: pick(&t.cert, &d.cert).map(|p| ctx.path(&p)),
-        key: pick(&t.key, &d.key).map(|p| ctx.path(&p)),
-        key_pass_file: pick(&t.key_pass_file, &d.key_pass_file).map(|p| ctx.path(&p)),
-        sni: pick(&t.sni, &d.sni),
-        name: pick(&t.server_name, &d.server_name),
-        user: pick(&t.user, &d.user),
-        pass_file,
-        tls_version,
-        protocol,
-        timeout,
-        at: None,
-        warn_days: policy.warn_days,
-        expect_plaintext,
-        plaintext_ports: t
-            .plaintext_ports
-            .clone()
-            .or_else(|| d.plaintext_ports.clone())
-            .unwrap_or_default(),
-        wait: None,
-        interval: std::time::Duration::from_secs(1),
-        format: Format::Json,
-        rules: ClientRuleArgs {
-            validation: None,
-            authorized_subjects: vec![],
-            config: None,
-        },
-        allow_outdated: t.allow_outdated.or(d.allow_outdated).unwrap_or(false),
-        strict: policy.strict,
-        discover,
-        sentinel_master: pick(&t.sentinel_master, &d.sentinel_master),
-        cluster_bus: t.cluster_bus.or(d.cluster_bus).unwrap_or(false),
-        change: crate::cli::ChangeArgs {
-            resolve: t
-                .resolve
-                .clone()
-                .map(OneOrMany::into_vec)
-                .unwrap_or_default(),
-            ..Default::default()
-        },
-    };
-    Ok((args, env_password, credentials_error))
+    }
+    raw.discover = ctx.choice(spanned(&t.discover, &d.discover).as_ref(), "discover")?;
+    raw.cert = pick(&t.cert, &d.cert).map(|p| ctx.path(&p));
+    raw.key = pick(&t.key, &d.key).map(|p| ctx.path(&p));
+    raw.key_pass_file = pick(&t.key_pass_file, &d.key_pass_file).map(|p| ctx.path(&p));
+    raw.sni = pick(&t.sni, &d.sni);
+    raw.name = pick(&t.server_name, &d.server_name);
+    raw.user = pick(&t.user, &d.user);
+    raw.warn_days = policy.warn_days;
+    raw.plaintext_ports = t
+        .plaintext_ports
+        .clone()
+        .or_else(|| d.plaintext_ports.clone())
+        .unwrap_or_default();
+    raw.allow_outdated = t.allow_outdated.or(d.allow_outdated).unwrap_or(false);
+    raw.strict = policy.strict;
+    raw.sentinel_master = pick(&t.sentinel_master, &d.sentinel_master);
+    raw.cluster_bus = t.cluster_bus.or(d.cluster_bus).unwrap_or(false);
+    raw.resolve = t
+        .resolve
+        .clone()
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default();
+    Ok((raw, credentials_error))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{line_of, split_targets};
+    use super::{header, line_of, parse_str, split_targets, Header};
+    use crate::error::Subject;
+
+    #[test]
+    fn headers_are_typed_key_paths() {
+        assert_eq!(
+            header("[[ target ]] # two\n"),
+            Some(Header {
+                array: true,
+                path: vec!["target".into()]
+            })
+        );
+        assert_eq!(
+            header("[target.\"a.b\"]\n").unwrap().path,
+            ["target", "a.b"]
+        );
+        assert_eq!(header("[\"target.x\"]\n").unwrap().path, ["target.x"]);
+        assert_eq!(header("url = \"[x]\"\n"), None);
+    }
+
+    /// The target's own errors are blamed on its `url` line, its flags' on the table.
+    #[test]
+    fn target_errors_name_the_line_to_blame() {
+        let err = |text: &str| match parse_str("inv.toml", text, std::path::Path::new("."), None) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e,
+        };
+        let e = err("[[target]]\nid = \"a\"\n\nurl = \"rediss://h:99999\"\n");
+        assert_eq!(
+            e.subject,
+            Subject::FileLine {
+                file: "inv.toml".into(),
+                line: 4,
+                key: None
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "inv.toml:4: target \"a\": target \"rediss://h:99999\": not a valid URL: invalid port number"
+        );
+        let e = err("[[target]]\nid = \"a\"\n\nurl = \"rediss://-bad_host-:1\"\n");
+        assert!(
+            e.to_string()
+                .starts_with("inv.toml:4: target \"a\": target host \"-bad_host-\": "),
+            "{e}"
+        );
+        let e = err("[[target]]\nid = \"a\"\n\nurl = \"h:1\"\nsni = \"a b\"\n");
+        assert_eq!(
+            e.to_string(),
+            "inv.toml:1: target \"a\": --sni: \"a b\" is not a valid DNS name or IP address"
+        );
+        let e = err("[[target]]\nurl = \"h:1\"\ncluster_bus = true\n");
+        assert_eq!(
+            e.to_string(),
+            "inv.toml:1: target \"target-1\": key `cluster_bus`: needs --discover cluster"
+        );
+        let e = err("[[target]]\nurl = \"h:1\"\nprotocol = \"pg\"\n");
+        assert_eq!(
+            e.to_string(),
+            "inv.toml:3: key `protocol`: \"pg\": expected \"redis\", \"postgres\", \"mysql\" or \"tls\""
+        );
+    }
 
     #[test]
     fn targets_are_split_out_and_the_rest_keeps_its_offsets() {

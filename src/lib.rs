@@ -9,8 +9,13 @@
 //!
 //! - `cli`: clap structs, the raw arguments.
 //! - `app`: one function per subcommand; the only module that sees everything.
-//! - `plan`: arguments and files resolved into what to do (trust store, client identity,
-//!   target, expectations).
+//! - `domain`: the choices a user makes (TLS version, protocol, formats...), typed and
+//!   free of clap; `cli` converts into them, inventories read them through serde.
+//! - `options` (private): `RawVerify`, what one verification was asked for (flags, an
+//!   inventory target, an exporter module), before `plan` resolves it.
+//! - `plan`: `verify_plan(&RawVerify)`, the one resolver: arguments and files resolved into
+//!   what to do (trust store, client identity, target, expectations); `Console`, the
+//!   terminal and `NO_COLOR` asked once per run.
 //! - `target`: `host:port`, `rediss://`, `redis://`, `postgres://`, `mysql://`, `tls://`.
 //! - `pki`: PEM/DER reading, certificate description, bundle analysis, the trust store,
 //!   the one chain validator (`path`, rustls-webpki, used by verify, chain and mtls), the
@@ -51,6 +56,7 @@ pub mod cli;
 mod clock;
 pub mod connect;
 mod discover;
+pub mod domain;
 mod engine;
 mod error;
 pub mod evidence;
@@ -60,6 +66,7 @@ mod files;
 pub mod finding;
 pub mod inventory;
 pub mod mtls;
+mod options;
 pub(crate) mod packaging;
 pub mod pki;
 pub mod plan;

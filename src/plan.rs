@@ -10,9 +10,10 @@ use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
-use crate::cli::{ExpectPlaintext, TlsVersion, VerifyArgs};
 use crate::clock::UnixSeconds;
-use crate::error::InputError;
+use crate::domain::{ExpectPlaintext, Protocol, TlsVersion};
+use crate::error::{InputError, Subject};
+use crate::options::RawVerify;
 use crate::pki::pem;
 use crate::target::{self, Host, Scheme, Secret, Target};
 
@@ -202,101 +203,45 @@ pub struct VerifyPlan {
     pub resolve: Option<crate::connect::tcp::ResolveOverride>,
 }
 
-/// Where the password comes from when the URL has none.
-pub enum PasswordSource<'a> {
-    File(&'a Path),
-    Env(Option<String>),
+/// Files already read that a plan may share (audit and the exporter read each distinct
+/// set once): the trust store of `cacert`, the client identity of `cert`/`key`.
+#[derive(Clone, Default)]
+pub struct Loaded {
+    pub trust: Option<Arc<TrustStore>>,
+    pub client: Option<Arc<ClientIdentity>>,
 }
 
-/// Resolves `verify` arguments; `env_password` is `REDISCLI_AUTH` as read by the caller.
-pub fn verify_plan(
-    args: &VerifyArgs,
-    env_password: Option<String>,
-    trust_cache: Option<Arc<TrustStore>>,
-) -> Result<VerifyPlan, InputError> {
-    verify_plan_with(args, env_password, trust_cache, None)
-}
-
-/// [`verify_plan`] with already-loaded files: the trust store of `--cacert` and the
-/// client identity of `--cert`/`--key` (audit loads each distinct set once).
-pub fn verify_plan_with(
-    args: &VerifyArgs,
-    env_password: Option<String>,
-    trust_cache: Option<Arc<TrustStore>>,
-    client_cache: Option<Arc<ClientIdentity>>,
-) -> Result<VerifyPlan, InputError> {
-    let text = args.target.as_deref().ok_or_else(|| {
-        InputError::new(
-            "TARGET",
-            "missing (give one, or --expect with an object that names the endpoint)",
-        )
-    })?;
-    let mut target = target::parse(text)?;
-    if let Some(p) = args.protocol {
-        if target.explicit_scheme {
-            let wanted = protocol_scheme(p);
-            if wanted != target.scheme
-                && !(wanted == Scheme::Rediss && target.scheme == Scheme::Redis)
-            {
-                return Err(InputError::new(
-                    "--protocol",
-                    format!(
-                        "conflicts with the {}:// target; --protocol is for host:port targets",
-                        target.scheme.name()
-                    ),
-                ));
-            }
-        } else {
-            target.scheme = protocol_scheme(p);
-        }
-    }
-    let provider = provider();
+/// The one resolver of a verification: [`RawVerify`] (from `verify`'s flags, an inventory
+/// target or an exporter module) -> [`VerifyPlan`]. Reads every file it names unless
+/// `loaded` has it; errors come in the order the checks are listed here.
+pub fn verify_plan(raw: &RawVerify, loaded: Loaded) -> Result<VerifyPlan, InputError> {
+    let mut target = parse_target(raw)?;
     // URL parameters (`?sslrootcert=...`) fill in what no flag gave.
     let url_opts = crate::urlopts::resolve(&target)?;
     target.tls_off = url_opts.plaintext;
-    let cacert: Vec<PathBuf> = if args.cacert.is_empty() {
+    let cacert: Vec<PathBuf> = if raw.cacert.is_empty() {
         url_opts.cacert.clone().into_iter().collect()
     } else {
-        args.cacert.clone()
+        raw.cacert.clone()
     };
-    let cert = args.cert.clone().or_else(|| url_opts.cert.clone());
-    let key = args.key.clone().or_else(|| url_opts.key.clone());
-    let trust = match trust_cache {
+    let cert = raw.cert.clone().or_else(|| url_opts.cert.clone());
+    let key = raw.key.clone().or_else(|| url_opts.key.clone());
+    let trust = match loaded.trust {
         Some(t) => t,
         None if cacert.is_empty() => Arc::new(TrustStore::builtin()),
         None => Arc::new(TrustStore::from_files(&cacert)?),
     };
-    let client = match (&cert, &key) {
-        (Some(_), _) if client_cache.is_some() => client_cache,
-        (Some(c), k) => {
-            let pass = args
-                .key_pass_file
-                .as_deref()
-                .map(crate::pki::keyfile::read_pass_file)
-                .transpose()?;
-            Some(Arc::new(ClientIdentity::load_with_pass(
-                c,
-                k.as_deref(),
-                pass.as_ref(),
-                &provider,
-            )?))
-        }
-        (None, Some(_)) => return Err(InputError::new("--key", "given without --cert")),
-        (None, None) if args.key_pass_file.is_some() => {
-            return Err(InputError::new("--key-pass-file", "given without --cert"))
-        }
-        (None, None) => None,
-    };
-    let expected_name = match &args.name {
+    let client = load_client(raw, cert.as_deref(), key.as_deref(), loaded.client)?;
+    let expected_name = match &raw.name {
         Some(n) => server_name(n).map_err(|m| InputError::new("--name", m))?,
         None => match &target.host {
             Host::Dns(d) => {
-                server_name(d).map_err(|m| InputError::new(format!("target host {d:?}"), m))?
+                server_name(d).map_err(|m| InputError::new(Subject::TargetHost(d.clone()), m))?
             }
             Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
         },
     };
-    let sni = match &args.sni {
+    let sni = match &raw.sni {
         None if url_opts.no_sni => None,
         Some(s) => {
             server_name(s).map_err(|m| InputError::new("--sni", m))?;
@@ -308,55 +253,155 @@ pub fn verify_plan_with(
         },
     };
     let mut warnings: Vec<String> = url_opts.warning.iter().cloned().collect();
-    // The key is in --cert when no --key is given: the warning names the file as given.
-    let key_file = match (&key, &cert) {
-        (Some(k), _) => Some(("--key", k.as_path())),
-        (None, Some(c)) => Some(("--cert", c.as_path())),
-        (None, None) => None,
-    };
-    let secret_files = [
-        key_file.unzip(),
-        (Some("--pass-file"), args.pass_file.as_deref()),
-        (Some("--key-pass-file"), args.key_pass_file.as_deref()),
-    ];
-    for (flag, path) in secret_files {
-        if let Some(w) = path.and_then(|p| readable_by_others(flag.unwrap_or("--key"), p)) {
-            warnings.push(w);
-        }
-    }
-    let password = match &args.pass_file {
+    warnings.extend(secret_file_warnings(raw, cert.as_deref(), key.as_deref()));
+    let password = match &raw.pass_file {
         Some(p) => Some(read_password_file(p)?),
         None => target
             .password
             .clone()
-            .or_else(|| env_password.filter(|p| !p.is_empty()).map(Secret::new)),
+            .or_else(|| raw.env_password.clone().filter(|p| !p.expose().is_empty())),
     };
-    let user = args.user.clone().or_else(|| target.user.clone());
+    let user = raw.user.clone().or_else(|| target.user.clone());
     if user.is_some() && password.is_none() && !target.scheme.is_sql() {
         return Err(InputError::new(
             "--user",
             "a user name needs a password (URL, --pass-file or REDISCLI_AUTH)",
         ));
     }
-    let rules = &args.rules;
-    // The client certificate is always checked before connecting when there is one; the
-    // server's subject rules only when given.
-    let mut client_policy = if rules.validation.is_some()
-        || !rules.authorized_subjects.is_empty()
-        || rules.config.is_some()
-    {
-        Some(crate::mtls::policy_from_rules(rules, args.allow_outdated)?)
-    } else if client.is_some() {
-        Some(crate::mtls::MtlsPolicy::undeclared(args.allow_outdated))
+    let client_policy = client_policy(raw, client.is_some())?;
+    let expect_plaintext = plaintext_expectation(raw, &target);
+    let timeout = url_opts.timeout.unwrap_or(raw.timeout);
+    if timeout.is_zero() {
+        return Err(InputError::new("--timeout", "must be greater than zero"));
+    }
+    let resolve = crate::connect::tcp::pick_override(&raw.resolve, &target)?;
+    Ok(VerifyPlan {
+        resolve,
+        target,
+        trust,
+        client,
+        sni,
+        expected_name,
+        user,
+        password,
+        tls_version: raw.tls_version,
+        timeout,
+        at: raw.at,
+        warn_days: raw.warn_days,
+        expect_plaintext,
+        plaintext_implicit: raw.expect_plaintext.is_none(),
+        plaintext_ports: raw.plaintext_ports.clone(),
+        wait: raw.wait,
+        interval: raw.interval,
+        client_policy,
+        warnings,
+        strict: raw.strict,
+    })
+}
+
+/// The target as written, with `protocol` applied to a host:port target.
+fn parse_target(raw: &RawVerify) -> Result<Target, InputError> {
+    let text = raw.target.as_deref().ok_or_else(|| {
+        InputError::new(
+            "TARGET",
+            "missing (give one, or --expect with an object that names the endpoint)",
+        )
+    })?;
+    let mut target = target::parse(text)?;
+    if let Some(p) = raw.protocol {
+        let wanted = protocol_scheme(p);
+        if !target.explicit_scheme {
+            target.scheme = wanted;
+        } else if wanted != target.scheme
+            && !(wanted == Scheme::Rediss && target.scheme == Scheme::Redis)
+        {
+            return Err(InputError::new(
+                "--protocol",
+                format!(
+                    "conflicts with the {}:// target; --protocol is for host:port targets",
+                    target.scheme.name()
+                ),
+            ));
+        }
+    }
+    Ok(target)
+}
+
+/// The client identity of `cert` and `key` (`loaded` when already read).
+fn load_client(
+    raw: &RawVerify,
+    cert: Option<&Path>,
+    key: Option<&Path>,
+    loaded: Option<Arc<ClientIdentity>>,
+) -> Result<Option<Arc<ClientIdentity>>, InputError> {
+    Ok(match (cert, key) {
+        (Some(_), _) if loaded.is_some() => loaded,
+        (Some(c), k) => {
+            let pass = raw
+                .key_pass_file
+                .as_deref()
+                .map(crate::pki::keyfile::read_pass_file)
+                .transpose()?;
+            Some(Arc::new(ClientIdentity::load_with_pass(
+                c,
+                k,
+                pass.as_ref(),
+                &provider(),
+            )?))
+        }
+        (None, Some(_)) => return Err(InputError::new("--key", "given without --cert")),
+        (None, None) if raw.key_pass_file.is_some() => {
+            return Err(InputError::new("--key-pass-file", "given without --cert"))
+        }
+        (None, None) => None,
+    })
+}
+
+/// Files holding a secret that other users can read.
+fn secret_file_warnings(raw: &RawVerify, cert: Option<&Path>, key: Option<&Path>) -> Vec<String> {
+    // The key is in --cert when no --key is given: the warning names the file as given.
+    let key_file = match (key, cert) {
+        (Some(k), _) => Some(("--key", k)),
+        (None, Some(c)) => Some(("--cert", c)),
+        (None, None) => None,
+    };
+    let secret_files = [
+        key_file.unzip(),
+        (Some("--pass-file"), raw.pass_file.as_deref()),
+        (Some("--key-pass-file"), raw.key_pass_file.as_deref()),
+    ];
+    secret_files
+        .into_iter()
+        .filter_map(|(flag, path)| readable_by_others(flag.unwrap_or("--key"), path?))
+        .collect()
+}
+
+/// The server's client-certificate rules: always when there is a client certificate
+/// (it is checked before connecting), the subject rules only when given.
+fn client_policy(
+    raw: &RawVerify,
+    has_client: bool,
+) -> Result<Option<crate::mtls::MtlsPolicy>, InputError> {
+    let mut policy = if raw.rules.given() {
+        Some(crate::mtls::policy_from_rules(
+            &raw.rules,
+            raw.allow_outdated,
+        )?)
+    } else if has_client {
+        Some(crate::mtls::MtlsPolicy::undeclared(raw.allow_outdated))
     } else {
         None
     };
-    if let Some(p) = client_policy.as_mut() {
-        p.warn_days = Some(args.warn_days);
+    if let Some(p) = policy.as_mut() {
+        p.warn_days = Some(raw.warn_days);
     }
-    // Database targets prove plaintext is refused unless told otherwise; tls:// has no
-    // plaintext protocol to try, and a plaintext target is plaintext by definition.
-    let expect_plaintext = match args.expect_plaintext {
+    Ok(policy)
+}
+
+/// Database targets prove plaintext is refused unless told otherwise; tls:// has no
+/// plaintext protocol to try, and a plaintext target is plaintext by definition.
+fn plaintext_expectation(raw: &RawVerify, target: &Target) -> Option<ExpectPlaintext> {
+    match raw.expect_plaintext {
         Some(ExpectPlaintext::Any) => None,
         Some(e) => Some(e),
         None if target.uses_tls()
@@ -367,44 +412,17 @@ pub fn verify_plan_with(
         {
             Some(ExpectPlaintext::Refused)
         }
-        None if !args.plaintext_ports.is_empty() => Some(ExpectPlaintext::Refused),
+        None if !raw.plaintext_ports.is_empty() => Some(ExpectPlaintext::Refused),
         None => None,
-    };
-    let timeout = url_opts.timeout.unwrap_or(args.timeout);
-    if timeout.is_zero() {
-        return Err(InputError::new("--timeout", "must be greater than zero"));
     }
-    let resolve = crate::connect::tcp::pick_override(&args.change.resolve, &target)?;
-    Ok(VerifyPlan {
-        resolve,
-        target,
-        trust,
-        client,
-        sni,
-        expected_name,
-        user,
-        password,
-        tls_version: args.tls_version,
-        timeout,
-        at: args.at,
-        warn_days: args.warn_days,
-        expect_plaintext,
-        plaintext_implicit: args.expect_plaintext.is_none(),
-        plaintext_ports: args.plaintext_ports.clone(),
-        wait: args.wait,
-        interval: args.interval,
-        client_policy,
-        warnings,
-        strict: args.strict,
-    })
 }
 
-fn protocol_scheme(p: crate::cli::Protocol) -> Scheme {
+fn protocol_scheme(p: Protocol) -> Scheme {
     match p {
-        crate::cli::Protocol::Redis => Scheme::Rediss,
-        crate::cli::Protocol::Postgres => Scheme::Postgres,
-        crate::cli::Protocol::Mysql => Scheme::Mysql,
-        crate::cli::Protocol::Tls => Scheme::Tls,
+        Protocol::Redis => Scheme::Rediss,
+        Protocol::Postgres => Scheme::Postgres,
+        Protocol::Mysql => Scheme::Mysql,
+        Protocol::Tls => Scheme::Tls,
     }
 }
 
@@ -515,6 +533,28 @@ pub fn read_password_file(path: &Path) -> Result<Secret, InputError> {
         return Err(InputError::new(&name, "is empty"));
     }
     Ok(Secret::new(first))
+}
+
+/// Where a run's output goes, decided once per run from the environment (verify, audit
+/// and the file subcommands read it; nothing else asks the terminal).
+#[derive(Debug, Clone, Copy)]
+pub struct Console {
+    /// Colour on stdout: it is a terminal and `NO_COLOR` is unset or empty.
+    pub color: bool,
+    /// stderr is a terminal: progress lines may be drawn there.
+    pub progress: bool,
+}
+
+impl Console {
+    /// Reads `NO_COLOR` and whether stdout and stderr are terminals.
+    pub fn detect() -> Self {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Console {
+            color: std::io::stdout().is_terminal() && !no_color,
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::error::InputError;
+use crate::error::{InputError, Subject};
 
 /// A password: never printed, logged or serialised.
 #[derive(Clone, PartialEq, Eq)]
@@ -142,7 +142,7 @@ impl Target {
 
 /// Parses a target given on the command line or in an inventory.
 pub fn parse(input: &str) -> Result<Target, InputError> {
-    let bad = |msg: &str| InputError::new(format!("target {:?}", redact(input)), msg.to_string());
+    let bad = |msg: &str| InputError::new(Subject::Target(redact(input)), msg.to_string());
     let s = input.trim();
     if s.is_empty() {
         return Err(bad("empty target"));

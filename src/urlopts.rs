@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::InputError;
+use crate::error::{InputError, Subject};
 use crate::target::{Scheme, Target};
 
 /// What the URL's parameters ask for, resolved.
@@ -47,7 +47,7 @@ const MYSQL: &[&str] = &["ssl-mode", "ssl-ca", "ssl-cert", "ssl-key"];
 /// Resolves `target.params`; `shown` is the target as displayed (no password).
 pub fn resolve(target: &Target) -> Result<UrlOptions, InputError> {
     resolve_params(target)
-        .map_err(|e| InputError::new(format!("target {:?}", target.display()), e.to_string()))
+        .map_err(|e| InputError::new(Subject::Target(target.display()), e.to_string()))
 }
 
 /// [`resolve`] without the target's name around the error.

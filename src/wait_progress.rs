@@ -2,7 +2,6 @@
 //! step the last attempt failed at, and the time left. Nothing at all when stderr is not a
 //! terminal (a pipe, a CI log), so scripted output stays exactly what it was.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use crate::finding::Status;
@@ -14,9 +13,9 @@ pub(crate) struct WaitProgress {
 }
 
 impl WaitProgress {
-    pub(crate) fn new(wait: Option<Duration>) -> Self {
+    pub(crate) fn new(wait: Option<Duration>, console: crate::plan::Console) -> Self {
         let bar = match wait {
-            Some(w) if std::io::stderr().is_terminal() => {
+            Some(w) if console.progress => {
                 let bar = indicatif::ProgressBar::with_draw_target(
                     None,
                     indicatif::ProgressDrawTarget::stderr(),

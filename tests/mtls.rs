@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::Value;
 use support::{gen_ca, gen_leaf, run_text, testdata, write_file, RedisOpts, RedisServer};
-use tlsprobe::cli::{ClientRuleArgs, Validation};
+use tlsprobe::domain::{ClientRules as ClientRuleArgs, Validation};
 use tlsprobe::finding::Status;
 use tlsprobe::mtls::{client_policy_check, policy_from_rules};
 
@@ -892,7 +892,10 @@ fn policy_from_rules_reads_config_and_rejects_bad_flags() {
     assert_eq!(c.status, Status::Pass, "{}", c.message);
 
     let e = policy_from_rules(&rules_args(None, &["CN=a,CN=b"]), false).unwrap_err();
-    assert!(e.subject.starts_with("--authorized-subject"), "{e}");
+    assert!(
+        e.subject.to_string().starts_with("--authorized-subject"),
+        "{e}"
+    );
     assert!(e.message.contains("CN is given twice"), "{e}");
 }
 

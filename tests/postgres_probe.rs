@@ -331,7 +331,7 @@ async fn untrusted_client_cert_is_a_tls_alert() {
         Ok(SslAnswer::Accepted)
     );
     let mut p = params(Some(untrusted_client_key()));
-    p.version = Some(tlsprobe::cli::TlsVersion::V1_2);
+    p.version = Some(tlsprobe::domain::TlsVersion::V1_2);
     let (tls, stream) = handshake(tcp, &p, deadline()).await;
     println!("tls 1.2 with an untrusted client cert: {:?}", tls.failure);
     assert!(stream.is_none());

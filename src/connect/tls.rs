@@ -11,9 +11,9 @@ use tokio::time::{timeout_at, Instant};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::cli::TlsVersion;
 use crate::connect::classify_io;
 use crate::connect::danger::{Record, RecordingResolver, RecordingVerifier};
+use crate::domain::TlsVersion;
 use crate::evidence::{HandshakeRecord, IoFailure, TlsEvidence};
 
 /// What the handshake needs from the plan.

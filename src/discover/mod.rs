@@ -32,7 +32,7 @@ use std::time::Duration;
 use rustls_pki_types::ServerName;
 use tokio::time::Instant;
 
-use crate::cli::DiscoverKind;
+use crate::domain::DiscoverKind;
 use crate::engine::{self, RedisStream};
 use crate::error::InputError;
 use crate::finding::{Check, Status};
@@ -668,7 +668,8 @@ mod bad_endpoint_tests {
         let crate::cli::Command::Verify(args) = cli.command else {
             unreachable!()
         };
-        let seed = crate::plan::verify_plan(&args, None, None).unwrap();
+        let seed =
+            crate::plan::verify_plan(&args.raw(None), crate::plan::Loaded::default()).unwrap();
         let opts = DiscoverOpts {
             kind: DiscoverKind::Cluster,
             sentinel_master: None,

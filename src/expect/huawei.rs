@@ -44,7 +44,7 @@ fn read(
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::ExpectFormat;
+    use crate::domain::ExpectFormat;
     use crate::expect::{parse, TlsExpect};
 
     #[test]

@@ -22,7 +22,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::cli::{ExpectFormat, TlsVersion};
+use crate::domain::{ExpectFormat, TlsVersion};
 use crate::error::InputError;
 use crate::mtls::config::ConfigSettings;
 use crate::target::Scheme;

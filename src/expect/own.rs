@@ -16,7 +16,7 @@ use super::{
     bool_field, field, port_field, ClientAuth, Endpoint, Expect, ExpectError, Expectations,
     Plaintext, TlsExpect,
 };
-use crate::cli::TlsVersion;
+use crate::domain::TlsVersion;
 use crate::target::Scheme;
 
 /// Reads the fields listed in the module documentation.
@@ -154,7 +154,7 @@ mod tests {
         let e = parse(
             "e",
             br#"{"tls":1}"#,
-            Some(crate::cli::ExpectFormat::Tlsprobe),
+            Some(crate::domain::ExpectFormat::Tlsprobe),
         )
         .unwrap_err();
         assert_eq!(e.to_string(), "tls: expected true or false, found a number");

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::{ClientAuth, Expectations, Plaintext, TlsExpect};
 use crate::check::policy::{without_client_cert_outcome, WithoutClientCert};
-use crate::cli::TlsVersion;
+use crate::domain::TlsVersion;
 use crate::error::InputError;
 use crate::finding::{Check, Status};
 use crate::plan::VerifyPlan;
@@ -104,9 +104,11 @@ async fn tls_on(plan: &VerifyPlan, ex: &Expectations) -> VerifyReport {
     }
     match ex.plaintext.as_ref().map(|x| x.value) {
         Some(Plaintext::Refused) if p.target.scheme != Scheme::Tls => {
-            p.expect_plaintext = Some(crate::cli::ExpectPlaintext::Refused);
+            p.expect_plaintext = Some(crate::domain::ExpectPlaintext::Refused);
         }
-        Some(Plaintext::Allowed) => p.expect_plaintext = Some(crate::cli::ExpectPlaintext::Allowed),
+        Some(Plaintext::Allowed) => {
+            p.expect_plaintext = Some(crate::domain::ExpectPlaintext::Allowed)
+        }
         _ => {}
     }
     let mut r = crate::engine::verify_once(&p).await;
@@ -401,11 +403,11 @@ pub(crate) fn target_from(ex: &Expectations) -> Result<String, InputError> {
 pub(crate) fn shape_plan(
     plan: &mut VerifyPlan,
     ex: &Expectations,
-    args: &crate::cli::VerifyArgs,
+    args: &crate::options::RawVerify,
 ) -> Result<(), InputError> {
     let subject = format!("--expect {}", ex.source);
     match ex.protocol {
-        None if ex.format == Some(crate::cli::ExpectFormat::Rds)
+        None if ex.format == Some(crate::domain::ExpectFormat::Rds)
             && !plan.target.scheme.is_sql() =>
         {
             return Err(InputError::new(&subject, "a Huawei RDS body is for MySQL or PostgreSQL: give a postgres:// or mysql:// TARGET"));
@@ -448,12 +450,8 @@ mod tests {
     use crate::expect::parse;
 
     fn plan_for(target: &str) -> VerifyPlan {
-        use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from(["tlsprobe", "verify", target]).unwrap();
-        let crate::cli::Command::Verify(args) = cli.command else {
-            unreachable!()
-        };
-        crate::plan::verify_plan(&args, None, None).unwrap()
+        let raw = crate::options::RawVerify::new(target);
+        crate::plan::verify_plan(&raw, Default::default()).unwrap()
     }
 
     #[test]

@@ -15,9 +15,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cli::VerifyArgs;
 use crate::error::InputError;
 use crate::inventory::{self, Ctx, Policy, RawTarget};
+use crate::options::RawVerify;
 use crate::plan::{self, TrustStore, VerifyPlan};
 
 use super::allow::AllowList;
@@ -39,10 +39,9 @@ struct RawConfig {
 #[derive(Clone)]
 pub(crate) struct Module {
     pub(crate) name: String,
-    /// verify's arguments with a placeholder target (not `Debug`: see [`VerifyArgs`]).
-    args: VerifyArgs,
-    /// The password from `pass_env`, read at load time.
-    env_password: Option<String>,
+    /// The raw verify options with a placeholder target, and the password from
+    /// `pass_env` read at load time (not `Debug`: see [`RawVerify`]).
+    raw: RawVerify,
     /// The trust store, read once.
     trust: Arc<TrustStore>,
     /// The client certificate and key, read and checked once (not per probe).
@@ -53,20 +52,23 @@ pub(crate) struct Module {
 impl Module {
     /// The per-step deadline configured for this module.
     pub(crate) fn timeout(&self) -> Duration {
-        self.args.timeout
+        self.raw.timeout
     }
 
     /// The plan for one probe of `target` (whose password, if any, the caller refused),
     /// with each step bounded by `timeout`.
     pub(crate) fn plan(&self, target: &str, timeout: Duration) -> Result<VerifyPlan, InputError> {
-        let mut args = self.args.clone();
-        args.target = Some(target.to_string());
-        args.timeout = timeout.max(Duration::from_millis(1));
+        let mut raw = self.raw.clone();
+        raw.target = Some(target.to_string());
+        raw.timeout = timeout.max(Duration::from_millis(1));
         // The identity loaded at start-up replaces reading and parsing the key per probe.
-        args.cert = None;
-        args.key = None;
-        let mut plan =
-            plan::verify_plan(&args, self.env_password.clone(), Some(self.trust.clone()))?;
+        raw.cert = None;
+        raw.key = None;
+        let loaded = plan::Loaded {
+            trust: Some(self.trust.clone()),
+            client: None,
+        };
+        let mut plan = plan::verify_plan(&raw, loaded)?;
         plan.client = self.client.clone();
         Ok(plan)
     }
@@ -187,19 +189,18 @@ fn resolve_module(
         Some((_, raw)) => inventory::resolve_policy(ctx, raw)?,
         None => Policy::default(),
     };
-    let (args, env_password, credentials_error) =
+    let (raw, credentials_error) =
         inventory::target_args(ctx, start, PLACEHOLDER_TARGET, &t, d, &policy)?;
     // A module's secret is read at start-up: an exporter without it cannot probe.
     if let Some(e) = credentials_error {
         return Err(InputError::new(format!("module {name:?}"), e));
     }
     // Reads every file now: a broken module stops the start-up (or the reload).
-    let trial = plan::verify_plan(&args, env_password.clone(), None)
+    let trial = plan::verify_plan(&raw, plan::Loaded::default())
         .map_err(|e| ctx.err(start, "", format!("module {name:?}: {e}")))?;
     let module = Module {
         name: name.to_string(),
-        args,
-        env_password,
+        raw,
         trust: trial.trust.clone(),
         client: trial.client.clone(),
         policy,

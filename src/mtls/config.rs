@@ -20,7 +20,7 @@ use std::path::Path;
 use rustls_pki_types::CertificateDer;
 use serde_json::{Map, Value};
 
-use crate::cli::Validation;
+use crate::domain::Validation;
 use crate::error::InputError;
 use crate::mtls::subject::{AuthorizedSubject, RULE_ATTRIBUTES};
 use crate::pki::pem;

@@ -8,8 +8,8 @@ use crate::step::Step;
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 use webpki::EndEntityCert;
 
-use crate::cli::Validation;
 use crate::clock::{rfc3339, UnixSeconds};
+use crate::domain::Validation;
 use crate::finding::{Check, Finding, Severity, Status};
 use crate::mtls::subject::{match_san, match_subject, CertSubject};
 use crate::mtls::{ConfigSummary, MtlsPolicy};

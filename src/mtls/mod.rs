@@ -25,8 +25,9 @@ use std::path::PathBuf;
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 
-use crate::cli::{ClientRuleArgs, MtlsArgs, Validation};
+use crate::cli::MtlsArgs;
 use crate::clock::{rfc3339, UnixSeconds};
+use crate::domain::{ClientRules, Validation};
 use crate::error::InputError;
 use crate::finding::{Check, Finding, Severity, Status};
 use crate::pki::{describe, pem};
@@ -92,7 +93,7 @@ impl MtlsPolicy {
 /// `allow_outdated` is `--allow-outdated` (`mtls_allow_outdated_certs` in the config also
 /// allows). Reads the config file; every bad value is an [`InputError`] naming it.
 pub fn policy_from_rules(
-    rules: &ClientRuleArgs,
+    rules: &ClientRules,
     allow_outdated: bool,
 ) -> Result<MtlsPolicy, InputError> {
     let cfg = match &rules.config {
@@ -105,7 +106,7 @@ pub fn policy_from_rules(
 /// [`policy_from_rules`] with the configuration already read (`verify --expect` reads the
 /// BDB object once for its TLS fields and its client-certificate rules).
 pub fn policy_from_settings(
-    rules: &ClientRuleArgs,
+    rules: &ClientRules,
     allow_outdated: bool,
     cfg: Option<config::ConfigSettings>,
 ) -> Result<MtlsPolicy, InputError> {
@@ -375,7 +376,7 @@ pub fn load_client_chain(
 
 /// Builds the `mtls` report: reads every input, then judges.
 pub fn report(args: &MtlsArgs, now: UnixSeconds) -> Result<MtlsReport, InputError> {
-    let policy = policy_from_rules(&args.rules, args.allow_outdated)?;
+    let policy = policy_from_rules(&ClientRules::from(&args.rules), args.allow_outdated)?;
     // Without --trusted, the certificates of authentication_ssl_client_certs are the list.
     if args.trusted.is_empty() && policy.config_certs.is_empty() {
         return Err(match &policy.config {

@@ -15,8 +15,9 @@ use std::path::Path;
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor};
 use webpki::{CertRevocationList, EndEntityCert, OwnedCertRevocationList};
 
-use crate::cli::{ChainArgs, Purpose};
+use crate::cli::ChainArgs;
 use crate::clock::{rfc3339, UnixSeconds};
+use crate::domain::Purpose;
 use crate::error::InputError;
 use crate::finding::Severity;
 use crate::pki::describe::{self, CertInfo};

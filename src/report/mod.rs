@@ -1,7 +1,7 @@
 //! Reports: the values every renderer reads, and the renderers (one per format).
 //!
-//! Renderers only read; they never judge. Human output is coloured only on a terminal
-//! and never when `NO_COLOR` is set.
+//! Renderers only read; they never judge. Human output is coloured as the [`Style`] they
+//! are given says (`plan::Console` decides it once per run: a terminal, no `NO_COLOR`).
 
 pub mod audit;
 pub mod chain;
@@ -162,15 +162,6 @@ pub struct Style {
 }
 
 impl Style {
-    /// Colour on a terminal unless `NO_COLOR` is set (to any value).
-    pub fn for_stdout() -> Self {
-        use std::io::IsTerminal;
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style {
-            color: std::io::stdout().is_terminal() && !no_color,
-        }
-    }
-
     pub fn plain() -> Self {
         Style { color: false }
     }

@@ -25,8 +25,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::check::policy::PolicyFinding;
-use crate::cli::AuditFormat;
 use crate::clock::{self, UnixSeconds};
+use crate::domain::AuditFormat;
 use crate::finding::{Check, Severity, Status};
 use crate::inventory::{Inventory, Policy};
 use crate::report::{FileReport, Verdict, VerifyReport};
