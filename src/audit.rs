@@ -494,7 +494,7 @@ fn inspect_bundle(
     match crate::pki::pem::read_file(&b.path) {
         Err(e) => unreadable_bundle(&b.id, &b.path.display().to_string(), &e.to_string()),
         Ok(file) => {
-            let (report, errors) = crate::app::inspect_file(&file, now, warn_days, false);
+            let (report, errors) = crate::inspect::inspect_file(&file, now, warn_days, false);
             let mut errs: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
             errs.extend(errors.iter().map(|e| e.to_string()));
             bundle_result(&b.id, report, errs)

@@ -518,6 +518,34 @@ mod value {
     }
 }
 
+impl ChainArgs {
+    /// What these flags ask `chain` to judge.
+    pub fn request(&self) -> crate::pki::chain::ChainRequest {
+        crate::pki::chain::ChainRequest {
+            leaf: self.leaf.clone(),
+            untrusted: self.untrusted.clone(),
+            cacert: self.cacert.clone(),
+            crl: self.crl.clone(),
+            name: self.name.clone(),
+            purpose: self.purpose,
+            max_depth: self.max_depth,
+            strict: self.strict,
+        }
+    }
+}
+
+impl MtlsArgs {
+    /// What these flags ask `mtls` to judge.
+    pub fn request(&self) -> crate::mtls::MtlsRequest {
+        crate::mtls::MtlsRequest {
+            trusted: self.trusted.clone(),
+            cert: self.cert.clone(),
+            rules: ClientRules::from(&self.rules),
+            allow_outdated: self.allow_outdated,
+        }
+    }
+}
+
 impl VerifyArgs {
     /// What these flags ask for, before any file is read; `env_password` is
     /// `REDISCLI_AUTH` as read by the caller.

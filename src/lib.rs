@@ -19,8 +19,11 @@
 //! - `target`: `host:port`, `rediss://`, `redis://`, `postgres://`, `mysql://`, `tls://`.
 //! - `pki`: PEM/DER reading, certificate description, bundle analysis, the trust store,
 //!   the one chain validator (`path`, rustls-webpki, used by verify, chain and mtls), the
-//!   one expiry judgement (`validity`), offline path validation (`chain`) and the
-//!   `--strict` profile rules (`strict`).
+//!   one expiry judgement (`validity`), offline path validation (`chain`, asked with a
+//!   `ChainRequest`, answering a `chain_outcome::ChainReport`) and the `--strict` profile
+//!   rules (`strict`). `pki` imports nothing from `cli`, `plan` or `report`.
+//! - `inspect`: one certificate file described and analysed (`tlsprobe inspect`, audit
+//!   bundles).
 //! - `connect`: TCP and TLS; `connect::danger` (private) holds the verifier that records
 //!   instead of aborting.
 //! - `probe`: application round trips (Redis AUTH and PING; PostgreSQL and MySQL login and
@@ -31,7 +34,9 @@
 //! - `check` (private): the pure judgements: `judge` for a verify attempt (`trust`,
 //!   `session`, `strict`), `policy` for audit rules.
 //! - `step` (private): step ids and their report order.
-//! - `mtls`: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated.
+//! - `mtls`: the server's client-certificate rules (Redis Enterprise mutual TLS), simulated:
+//!   an `MtlsRequest` in, an `outcome::MtlsReport` out; no import of `cli`, `plan` or
+//!   `report`.
 //! - `inventory`: audit inventories (TOML) resolved into plans.
 //! - `discover` (private): whole-deployment verification: every Cluster node, a Sentinel's
 //!   nodes, replicas, each verified at the address clients are sent to.
@@ -64,6 +69,7 @@ mod expect;
 mod exporter;
 mod files;
 pub mod finding;
+pub mod inspect;
 pub mod inventory;
 pub mod mtls;
 mod options;

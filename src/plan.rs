@@ -18,52 +18,7 @@ use crate::pki::pem;
 use crate::target::{self, Host, Scheme, Secret, Target};
 
 pub use crate::connect::tls::provider;
-pub use crate::pki::trust::{AnchorSource, TrustStore};
-
-impl TrustStore {
-    /// The Mozilla roots from webpki-roots.
-    pub fn builtin() -> Self {
-        let anchors: Vec<_> = webpki_roots::TLS_SERVER_ROOTS.to_vec();
-        let sources = anchors
-            .iter()
-            .enumerate()
-            .map(|(i, a)| AnchorSource {
-                file: "webpki-roots".into(),
-                index: i,
-                subject: crate::pki::describe::dn_display(a.subject.as_ref()),
-                der: None,
-                is_leaf: false,
-            })
-            .collect();
-        TrustStore {
-            anchors,
-            sources,
-            file_sizes: vec![("webpki-roots".into(), 0)],
-            builtin: true,
-            store: "the Mozilla roots (webpki-roots, built in)".into(),
-            memo: Default::default(),
-        }
-    }
-
-    /// Every certificate of every file is an anchor; a directory gives every certificate
-    /// file in it, and `system` the operating system's store (see [`crate::truststore`]).
-    pub fn from_files(paths: &[PathBuf]) -> Result<Self, InputError> {
-        crate::truststore::from_paths(paths)
-    }
-}
-
-/// Reads a certificate file for a flag: every block must be readable.
-pub fn read_cert_file(path: &Path, flag: &str) -> Result<pem::PemFile, InputError> {
-    let file = pem::read_file(path)
-        .map_err(|e| InputError::new(format!("{flag} {}", e.subject), e.message))?;
-    if let Some(e) = file.errors.first() {
-        return Err(InputError::new(
-            format!("{flag} {}", e.subject),
-            e.message.clone(),
-        ));
-    }
-    Ok(file)
-}
+pub use crate::pki::trust::TrustStore;
 
 /// The client certificate chain and key, checked to match.
 #[derive(Debug, Clone)]

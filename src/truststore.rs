@@ -14,7 +14,40 @@ use webpki::anchor_from_trusted_cert;
 
 use crate::error::InputError;
 use crate::pki::pem;
-use crate::plan::{read_cert_file, AnchorSource, TrustStore};
+use crate::pki::pem::read_cert_file;
+use crate::pki::trust::{AnchorSource, TrustStore};
+
+impl TrustStore {
+    /// The Mozilla roots from webpki-roots.
+    pub fn builtin() -> Self {
+        let anchors: Vec<_> = webpki_roots::TLS_SERVER_ROOTS.to_vec();
+        let sources = anchors
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AnchorSource {
+                file: "webpki-roots".into(),
+                index: i,
+                subject: crate::pki::describe::dn_display(a.subject.as_ref()),
+                der: None,
+                is_leaf: false,
+            })
+            .collect();
+        TrustStore {
+            anchors,
+            sources,
+            file_sizes: vec![("webpki-roots".into(), 0)],
+            builtin: true,
+            store: "the Mozilla roots (webpki-roots, built in)".into(),
+            memo: Default::default(),
+        }
+    }
+
+    /// Every certificate of every file is an anchor; a directory gives every certificate
+    /// file in it, and `system` the operating system's store (see [`crate::truststore`]).
+    pub fn from_files(paths: &[PathBuf]) -> Result<Self, InputError> {
+        from_paths(paths)
+    }
+}
 
 /// The `--cacert` value that names the system store.
 pub const SYSTEM: &str = "system";

@@ -133,7 +133,7 @@ proptest! {
             text[i] = *byte;
         }
         if let Ok(file) = pem::parse_bytes("prop", &text) {
-            let _ = tlsprobe::app::inspect_file(&file, 0, 30, true);
+            let _ = tlsprobe::inspect::inspect_file(&file, 0, 30, true);
         }
     }
 

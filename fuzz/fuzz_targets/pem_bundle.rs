@@ -14,5 +14,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = describe::describe(i, &cert.der, 0);
     }
     let _ = file.private_keys().count();
-    let _ = tlsprobe::app::inspect_file(&file, 0, 30, true);
+    let _ = tlsprobe::inspect::inspect_file(&file, 0, 30, true);
 });

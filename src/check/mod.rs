@@ -19,7 +19,7 @@ use crate::step::Step;
 use crate::target::Scheme;
 
 pub use session::ClientSummary;
-pub use trust::{AnchorInfo, ChainJudgement};
+pub use trust::ChainJudgement;
 
 /// What plaintext probes must find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

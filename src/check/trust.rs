@@ -6,30 +6,14 @@
 
 use crate::step::Step;
 use rustls_pki_types::{CertificateDer, ServerName};
-use serde::Serialize;
 use webpki::EndEntityCert;
 
 use crate::clock::{rfc3339, UnixSeconds};
 use crate::finding::{Check, Status};
 use crate::pki::describe::{self, CertInfo};
 use crate::pki::path::{AnchorSet, PathQuery, Refused, Usage};
-use crate::pki::trust::TrustStore;
+use crate::pki::trust::{AnchorInfo, TrustStore};
 use crate::pki::validity::{self, Validity};
-
-/// Which trusted certificate anchored the chain.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct AnchorInfo {
-    /// The `--cacert` file, or `webpki-roots` for the built-in Mozilla roots.
-    pub file: String,
-    /// 0-based index of the certificate in that file (as in `inspect`).
-    pub index: usize,
-    pub subject: String,
-    /// The presented leaf itself is in the trusted file (pinned), not a CA.
-    pub pinned: bool,
-    /// Indexes (in the same file) of the bundle certificates crossed between the chain
-    /// and the root reported as the anchor, in path order; empty when none.
-    pub via: Vec<usize>,
-}
 
 /// The judgement of a presented chain.
 #[derive(Debug, Clone)]

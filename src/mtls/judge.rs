@@ -15,8 +15,8 @@ use crate::mtls::subject::{match_san, match_subject, CertSubject};
 use crate::mtls::{ConfigSummary, MtlsPolicy};
 use crate::pki::describe::{self, CertInfo};
 use crate::pki::path::{webpki_reason, PathQuery, Refused, Usage};
+use crate::pki::trust::AnchorInfo;
 use crate::pki::validity::Validity;
-use crate::report::AnchorInfo;
 
 /// A certificate of the server's trusted list, with where it came from.
 #[derive(Debug, Clone)]

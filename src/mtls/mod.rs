@@ -18,6 +18,7 @@
 
 pub mod config;
 pub mod judge;
+pub mod outcome;
 pub mod subject;
 
 use std::path::PathBuf;
@@ -25,14 +26,13 @@ use std::path::PathBuf;
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 
-use crate::cli::MtlsArgs;
 use crate::clock::{rfc3339, UnixSeconds};
 use crate::domain::{ClientRules, Validation};
 use crate::error::InputError;
 use crate::finding::{Check, Finding, Severity, Status};
+use crate::mtls::outcome::{MtlsReport, PolicyInfo, TrustedInfo};
+use crate::pki::pem::read_cert_file;
 use crate::pki::{describe, pem};
-use crate::plan::read_cert_file;
-use crate::report::mtls::{MtlsReport, PolicyInfo, TrustedInfo};
 use crate::step::Step;
 
 pub use judge::TrustedCert;
@@ -374,9 +374,20 @@ pub fn load_client_chain(
     Ok(file.certs.iter().map(|c| c.der.clone()).collect())
 }
 
+/// What `tlsprobe mtls` is asked, typed (the `mtls` flags convert into it).
+#[derive(Debug, Clone)]
+pub struct MtlsRequest {
+    /// `--trusted`: the server's trusted list.
+    pub trusted: Vec<std::path::PathBuf>,
+    /// `--cert`: the client chain to judge.
+    pub cert: std::path::PathBuf,
+    pub rules: ClientRules,
+    pub allow_outdated: bool,
+}
+
 /// Builds the `mtls` report: reads every input, then judges.
-pub fn report(args: &MtlsArgs, now: UnixSeconds) -> Result<MtlsReport, InputError> {
-    let policy = policy_from_rules(&ClientRules::from(&args.rules), args.allow_outdated)?;
+pub fn report(args: &MtlsRequest, now: UnixSeconds) -> Result<MtlsReport, InputError> {
+    let policy = policy_from_rules(&args.rules, args.allow_outdated)?;
     // Without --trusted, the certificates of authentication_ssl_client_certs are the list.
     if args.trusted.is_empty() && policy.config_certs.is_empty() {
         return Err(match &policy.config {

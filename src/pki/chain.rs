@@ -15,17 +15,17 @@ use std::path::Path;
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor};
 use webpki::{CertRevocationList, EndEntityCert, OwnedCertRevocationList};
 
-use crate::cli::ChainArgs;
 use crate::clock::{rfc3339, UnixSeconds};
 use crate::domain::Purpose;
 use crate::error::InputError;
 use crate::finding::Severity;
+use crate::pki::chain_outcome::{ChainError, ChainReport, PathAnchor, PathEntry};
 use crate::pki::describe::{self, CertInfo};
 use crate::pki::path::{webpki_reason, PathQuery, Usage};
 use crate::pki::pem;
+use crate::pki::pem::read_cert_file;
 use crate::pki::strict::{self, ProfileFinding};
-use crate::plan::{read_cert_file, TrustStore};
-use crate::report::chain::{ChainError, ChainReport, PathAnchor, PathEntry};
+use crate::pki::trust::TrustStore;
 
 /// One certificate read for `chain`, with where it came from.
 #[derive(Debug, Clone)]
@@ -103,8 +103,24 @@ fn sources(file: &pem::PemFile, flag: &str, now: UnixSeconds) -> Result<Vec<Sour
         .collect()
 }
 
-/// Reads every file named by the arguments; any problem is an [`InputError`].
-pub fn load(args: &ChainArgs, now: UnixSeconds) -> Result<ChainInput, InputError> {
+/// What `tlsprobe chain` is asked, typed (the `chain` flags convert into it): the files
+/// to read and how to judge the path.
+#[derive(Debug, Clone)]
+pub struct ChainRequest {
+    /// LEAF: its first certificate is the leaf, the rest candidate intermediates.
+    pub leaf: std::path::PathBuf,
+    pub untrusted: Vec<std::path::PathBuf>,
+    pub cacert: Vec<std::path::PathBuf>,
+    pub crl: Vec<std::path::PathBuf>,
+    /// `--name`: the DNS name or IP the leaf must be valid for.
+    pub name: Option<String>,
+    pub purpose: Purpose,
+    pub max_depth: Option<usize>,
+    pub strict: bool,
+}
+
+/// Reads every file the request names; any problem is an [`InputError`].
+pub fn load(args: &ChainRequest, now: UnixSeconds) -> Result<ChainInput, InputError> {
     let leaf_file = read_cert_file(&args.leaf, "LEAF")?;
     let mut leaf_certs = sources(&leaf_file, "LEAF", now)?;
     if leaf_certs.is_empty() {
@@ -754,7 +770,7 @@ pub fn parse_name(s: &str) -> Result<(String, ServerName<'static>), InputError> 
 }
 
 /// Reads, validates and reports; returns the report or the input error.
-pub fn report(args: &ChainArgs, now: UnixSeconds) -> Result<ChainReport, InputError> {
+pub fn report(args: &ChainRequest, now: UnixSeconds) -> Result<ChainReport, InputError> {
     let name = args.name.as_deref().map(parse_name).transpose()?;
     let input = load(args, now)?;
     let opts = ChainOptions {

@@ -4,6 +4,7 @@
 pub mod algs;
 pub mod bundle;
 pub mod chain;
+pub mod chain_outcome;
 pub mod describe;
 pub mod keyfile;
 pub mod path;

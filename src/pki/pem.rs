@@ -439,6 +439,19 @@ fn trim_line(line: &[u8]) -> &[u8] {
     l
 }
 
+/// Reads a certificate file for a flag: every block must be readable.
+pub fn read_cert_file(path: &Path, flag: &str) -> Result<PemFile, InputError> {
+    let file =
+        read_file(path).map_err(|e| InputError::new(format!("{flag} {}", e.subject), e.message))?;
+    if let Some(e) = file.errors.first() {
+        return Err(InputError::new(
+            format!("{flag} {}", e.subject),
+            e.message.clone(),
+        ));
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

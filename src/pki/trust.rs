@@ -1,7 +1,9 @@
 //! A trust store with the provenance of every anchor: which `--cacert` file and which
-//! certificate of it (or the built-in Mozilla roots). Loaded by `plan`, read by `check`.
+//! certificate of it (or the built-in Mozilla roots), and which of them anchored a verified
+//! path ([`AnchorInfo`], reported by verify and mtls). Loaded by `truststore`, read by `check`.
 
 use rustls_pki_types::CertificateDer;
+use serde::Serialize;
 
 /// Where a trusted certificate came from.
 #[derive(Debug, Clone)]
@@ -31,4 +33,19 @@ pub struct TrustStore {
     /// Server-path answers already computed against these anchors (shared by every target
     /// and cluster node judged with this store).
     pub memo: crate::pki::path::PathMemo,
+}
+
+/// Which trusted certificate anchored the chain.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AnchorInfo {
+    /// The `--cacert` file, or `webpki-roots` for the built-in Mozilla roots.
+    pub file: String,
+    /// 0-based index of the certificate in that file (as in `inspect`).
+    pub index: usize,
+    pub subject: String,
+    /// The presented leaf itself is in the trusted file (pinned), not a CA.
+    pub pinned: bool,
+    /// Indexes (in the same file) of the bundle certificates crossed between the chain
+    /// and the root reported as the anchor, in path order; empty when none.
+    pub via: Vec<usize>,
 }

@@ -1,63 +1,11 @@
-//! `tlsprobe chain` report: the value every renderer reads, and its human form (JSON is
+//! `tlsprobe chain` report: its human form (JSON is
 //! [`crate::report::json::render`] of [`ChainReport`]).
 
 use std::fmt::Write;
 
-use serde::Serialize;
-
 use crate::finding::Status;
-use crate::pki::strict::ProfileFinding;
+use crate::pki::chain_outcome::ChainReport;
 use crate::report::Style;
-
-/// The result of `tlsprobe chain`.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct ChainReport {
-    /// The LEAF file.
-    pub leaf: String,
-    pub valid: bool,
-    pub evaluated_at: String,
-    pub strict: bool,
-    /// Leaf first, anchor last; empty when webpki found no path (filled when only the
-    /// `--name` check or `--strict` failed).
-    pub path: Vec<PathEntry>,
-    pub anchor: Option<PathAnchor>,
-    pub error: Option<ChainError>,
-    /// Profile rule violations (`--strict` rules; warnings without `--strict`).
-    pub findings: Vec<ProfileFinding>,
-}
-
-/// One certificate of the path and where it came from.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct PathEntry {
-    pub file: String,
-    /// 0-based index of the certificate in `file`.
-    pub index: usize,
-    pub subject: String,
-    pub issuer: String,
-    pub not_before: String,
-    pub not_after: String,
-    /// `leaf`, `intermediate` or `anchor`.
-    pub role: &'static str,
-}
-
-/// The `--cacert` certificate that anchored the path.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct PathAnchor {
-    pub file: String,
-    pub index: usize,
-    pub subject: String,
-}
-
-/// Why no valid path was found.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct ChainError {
-    /// Stable id: `unknown-issuer`, `expired`, `not-yet-valid`, `name-mismatch`,
-    /// `wrong-purpose`, `path-length`, `name-constraints`, `revoked`, `revocation-unknown`,
-    /// `max-depth`, `unsupported-algorithm`, `bad-signature`, `ca-as-leaf`, `leaf-as-ca`,
-    /// `unsupported-certificate`, `strict`, `rejected`.
-    pub kind: &'static str,
-    pub message: String,
-}
 
 /// `tlsprobe chain` for people.
 pub fn human(r: &ChainReport, st: Style) -> String {

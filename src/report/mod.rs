@@ -112,7 +112,7 @@ pub struct TlsFacts {
     pub acceptable_ca_names: Vec<String>,
 }
 
-pub use crate::check::AnchorInfo;
+pub use crate::pki::trust::AnchorInfo;
 
 /// What one port answered to a plaintext attempt.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]

@@ -1,57 +1,11 @@
-//! `tlsprobe mtls` report: the value every renderer reads, and its human form (JSON is
+//! `tlsprobe mtls` report: its human form (JSON is
 //! [`crate::report::json::render`] of [`MtlsReport`]).
 
 use std::fmt::Write;
 
-use serde::Serialize;
-
-use crate::finding::{Check, Finding, Status};
-use crate::mtls::subject::AuthorizedSubject;
-use crate::mtls::ConfigSummary;
-use crate::pki::describe::CertInfo;
-use crate::report::{AnchorInfo, Style};
-
-/// The result of `tlsprobe mtls`.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct MtlsReport {
-    /// The `--cert` file.
-    pub client: String,
-    /// `accepted` or `rejected`.
-    pub decision: &'static str,
-    pub accepted: bool,
-    pub evaluated_at: String,
-    /// One step per rule, in order.
-    pub steps: Vec<Check>,
-    pub findings: Vec<Finding>,
-    pub policy: PolicyInfo,
-    pub trusted: Vec<TrustedInfo>,
-    /// The client's chain as presented.
-    pub chain: Vec<CertInfo>,
-    pub anchor: Option<AnchorInfo>,
-}
-
-/// The rules as resolved from flags and `--config`.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct PolicyInfo {
-    /// `none`, `san` or `subject`.
-    pub validation: &'static str,
-    /// The REST API name: `disabled`, `san_cn` or `full_subject`.
-    pub validation_rest: &'static str,
-    pub validation_source: String,
-    pub authorized_subjects: Vec<AuthorizedSubject>,
-    pub allow_outdated: bool,
-    pub config: Option<ConfigSummary>,
-}
-
-/// One certificate of the server's trusted list.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct TrustedInfo {
-    pub file: String,
-    pub index: usize,
-    pub subject: String,
-    /// An end-entity certificate (it disables subject validation on the server).
-    pub leaf: bool,
-}
+use crate::finding::{Check, Status};
+use crate::mtls::outcome::MtlsReport;
+use crate::report::Style;
 
 /// `tlsprobe mtls` for people: steps, findings, decision.
 pub fn human(r: &MtlsReport, st: Style) -> String {

@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use crate::check::policy::PolicyFinding;
 use crate::cli::SchemaKind;
+use crate::mtls::outcome::MtlsReport;
+use crate::pki::chain_outcome::ChainReport;
 use crate::report::audit::{AuditMeta, BundleJson, Summary, TargetJson};
-use crate::report::chain::ChainReport;
-use crate::report::mtls::MtlsReport;
 use crate::report::{InspectReport, VerifyReport};
 
 /// The version of the JSON contract, in every top-level object as `schema_version`.
