@@ -78,13 +78,6 @@ pub enum DurationError {
     TooLong { text: String },
 }
 
-/// Inventories put the message after their `file:line: key` (see `inventory`).
-impl From<DurationError> for String {
-    fn from(e: DurationError) -> String {
-        e.to_string()
-    }
-}
-
 /// Formats Unix seconds as RFC 3339 in UTC (`2124-01-01T00:00:00Z`).
 pub fn rfc3339(t: UnixSeconds) -> String {
     match OffsetDateTime::from_unix_timestamp(t) {
@@ -147,7 +140,7 @@ mod tests {
             DurationError::TooLong { text: "8d".into() }
         );
         assert_eq!(
-            String::from(parse_duration("8d").unwrap_err()),
+            parse_duration("8d").unwrap_err().to_string(),
             "duration \"8d\" is longer than the 7 days tlsprobe accepts"
         );
     }

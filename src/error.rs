@@ -19,7 +19,14 @@ pub enum Subject {
         line: usize,
         key: Option<String>,
     },
-    /// Worded by the caller: a flag, a file, a flag and its file (`--cert a.pem`).
+    /// A command-line flag (the inventory key of the same name is `flag` without its
+    /// dashes, `-` as `_`), with the value it was given when that is to blame:
+    /// `--discover sentinel`.
+    Flag {
+        flag: &'static str,
+        value: Option<&'static str>,
+    },
+    /// Worded by the caller: a file, a flag and its file (`--cert a.pem`).
     Text(String),
 }
 
@@ -29,10 +36,15 @@ impl Subject {
         matches!(self, Subject::Target(_) | Subject::TargetHost(_))
     }
 
-    /// The flag named first by a worded subject (`--discover sentinel` -> `--discover`).
-    pub fn flag(&self) -> Option<&str> {
+    /// A flag's subject, with no value named.
+    pub fn flag(flag: &'static str) -> Self {
+        Subject::Flag { flag, value: None }
+    }
+
+    /// The inventory key that says what the flag says (`--cluster-bus` -> `cluster_bus`).
+    pub fn inventory_key(&self) -> Option<String> {
         match self {
-            Subject::Text(t) => t.split_whitespace().next().filter(|f| f.starts_with("--")),
+            Subject::Flag { flag, .. } => Some(flag.trim_start_matches("--").replace('-', "_")),
             _ => None,
         }
     }
@@ -50,6 +62,11 @@ impl fmt::Display for Subject {
                     None => Ok(()),
                 }
             }
+            Subject::Flag { flag, value: None } => f.write_str(flag),
+            Subject::Flag {
+                flag,
+                value: Some(v),
+            } => write!(f, "{flag} {v}"),
             Subject::Text(t) => f.write_str(t),
         }
     }
@@ -99,10 +116,11 @@ pub struct InputError {
 
 impl InputError {
     /// An error about `subject`; a string is a subject worded by the caller.
-    pub fn new(subject: impl Into<Subject>, message: impl Into<String>) -> Self {
+    /// `message` is anything displayable: a typed error shows its one-line text.
+    pub fn new(subject: impl Into<Subject>, message: impl std::fmt::Display) -> Self {
         Self {
             subject: subject.into(),
-            message: message.into(),
+            message: message.to_string(),
         }
     }
 }
@@ -127,10 +145,15 @@ mod tests {
         let t = Subject::Target("h:1".into());
         assert_eq!(t.to_string(), "target \"h:1\"");
         assert!(t.is_target() && !Subject::from("targets.pem").is_target());
-        assert_eq!(
-            Subject::from("--discover sentinel").flag(),
-            Some("--discover")
-        );
-        assert_eq!(Subject::from("a.pem").flag(), None);
+        let flag = Subject::Flag {
+            flag: "--discover",
+            value: Some("sentinel"),
+        };
+        assert_eq!(flag.to_string(), "--discover sentinel");
+        assert_eq!(flag.inventory_key().as_deref(), Some("discover"));
+        let bus = Subject::flag("--cluster-bus");
+        assert_eq!(bus.to_string(), "--cluster-bus");
+        assert_eq!(bus.inventory_key().as_deref(), Some("cluster_bus"));
+        assert_eq!(Subject::from("--discover sentinel").inventory_key(), None);
     }
 }

@@ -336,8 +336,8 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// An error at `offset`, naming `file:line` and `key`.
-    pub(crate) fn err(&self, offset: usize, key: &str, msg: impl Into<String>) -> InputError {
-        let msg = msg.into();
+    pub(crate) fn err(&self, offset: usize, key: &str, msg: impl std::fmt::Display) -> InputError {
+        let msg = msg.to_string();
         let (key, msg) = if key.is_empty() {
             (None, msg.trim_start().to_string())
         } else {
@@ -699,12 +699,7 @@ fn resolve_target(
     )
     .map_err(|e| {
         // discover words its subjects as verify's flags: `--cluster-bus` is `cluster_bus`.
-        let key = e
-            .subject
-            .flag()
-            .unwrap_or_default()
-            .trim_start_matches("--")
-            .replace('-', "_");
+        let key = e.subject.inventory_key().unwrap_or_default();
         ctx.err(
             start,
             "",

@@ -450,13 +450,6 @@ pub(crate) struct InvalidName {
     name: String,
 }
 
-/// The flag's `InputError` takes the message as it is.
-impl From<InvalidName> for String {
-    fn from(e: InvalidName) -> String {
-        e.to_string()
-    }
-}
-
 /// A warning when a file holding a secret can be read by other users (as ssh warns).
 pub fn readable_by_others(flag: &str, path: &Path) -> Option<String> {
     #[cfg(unix)]
@@ -518,7 +511,7 @@ mod invalid_name_tests {
     fn invalid_name_displays_todays_line() {
         let e = super::server_name("not a name!").unwrap_err();
         assert_eq!(
-            String::from(e),
+            e.to_string(),
             "\"not a name!\" is not a valid DNS name or IP address"
         );
         assert!(super::server_name("db.example.com").is_ok());

@@ -34,7 +34,7 @@ use tokio::time::Instant;
 
 use crate::domain::DiscoverKind;
 use crate::engine::{self, RedisStream};
-use crate::error::InputError;
+use crate::error::{InputError, Subject};
 use crate::finding::{Check, Status};
 use crate::plan::VerifyPlan;
 use crate::report::topology::{DeploymentReport, NodeReport, NodeRole, Topology, TopologyKind};
@@ -71,19 +71,22 @@ pub fn options(
 ) -> Result<Option<DiscoverOpts>, InputError> {
     if sentinel_master.is_some() && kind != Some(DiscoverKind::Sentinel) {
         return Err(InputError::new(
-            "--sentinel-master",
+            Subject::flag("--sentinel-master"),
             "needs --discover sentinel",
         ));
     }
     if cluster_bus && kind != Some(DiscoverKind::Cluster) {
-        return Err(InputError::new("--cluster-bus", "needs --discover cluster"));
+        return Err(InputError::new(
+            Subject::flag("--cluster-bus"),
+            "needs --discover cluster",
+        ));
     }
     let Some(kind) = kind else {
         return Ok(None);
     };
     if plan.target.scheme != Scheme::Rediss {
         return Err(InputError::new(
-            "--discover",
+            Subject::flag("--discover"),
             format!(
                 "needs a TLS Redis target (rediss:// or host:port), not a {}:// target",
                 plan.target.scheme.name()
@@ -93,13 +96,16 @@ pub fn options(
     let master = match (kind, sentinel_master) {
         (DiscoverKind::Sentinel, None) => {
             return Err(InputError::new(
-                "--discover sentinel",
+                Subject::Flag {
+                    flag: "--discover",
+                    value: Some("sentinel"),
+                },
                 "needs --sentinel-master NAME (the master name the Sentinel monitors)",
             ))
         }
         (_, Some(m)) if m.is_empty() || m.chars().any(|c| c.is_whitespace() || c.is_control()) => {
             return Err(InputError::new(
-                "--sentinel-master",
+                Subject::flag("--sentinel-master"),
                 format!("{m:?} is not a master name (empty, or with spaces or control characters)"),
             ))
         }

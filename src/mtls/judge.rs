@@ -52,17 +52,25 @@ pub struct Decision {
     pub anchor: Option<AnchorInfo>,
 }
 
+/// A certificate of the client chain that cannot be described.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("client certificate #{index} cannot be parsed: {error}")]
+pub struct ChainParseError {
+    /// Position in the chain as presented (0: the leaf).
+    pub index: usize,
+    pub error: describe::DescribeError,
+}
+
 /// Describes a presented chain; the first certificate that cannot be parsed is an error.
 pub fn describe_chain(
     chain: &[CertificateDer<'_>],
     now: UnixSeconds,
-) -> Result<Vec<CertInfo>, String> {
+) -> Result<Vec<CertInfo>, ChainParseError> {
     chain
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            describe::describe(i, c, now)
-                .map_err(|e| format!("client certificate #{i} cannot be parsed: {e}"))
+        .map(|(index, c)| {
+            describe::describe(index, c, now).map_err(|error| ChainParseError { index, error })
         })
         .collect()
 }
@@ -84,7 +92,7 @@ pub fn decide(
         other => {
             let why = other
                 .err()
-                .unwrap_or_else(|| "no client certificate".into());
+                .map_or_else(|| "no client certificate".into(), |e| e.to_string());
             steps.push(Check::new(Step::Chain, Status::Fail, why));
             return Decision {
                 accepted: false,

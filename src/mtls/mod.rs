@@ -233,7 +233,7 @@ pub fn client_policy_check(
     let infos = match judge::describe_chain(client_chain, now) {
         Ok(i) if !i.is_empty() => i,
         Ok(_) => return Check::new(NAME, Status::Skip, "no client certificate"),
-        Err(e) => return Check::new(NAME, Status::Fail, e),
+        Err(e) => return Check::new(NAME, Status::Fail, e.to_string()),
     };
     let leaf = &infos[0];
     let mut parts: Vec<(Status, String)> = Vec::new();

@@ -126,13 +126,6 @@ pub enum DnError {
     TrailingSeparator,
 }
 
-/// `--authorized-subject` errors go into an `InputError` message as they are.
-impl From<DnError> for String {
-    fn from(e: DnError) -> String {
-        e.to_string()
-    }
-}
-
 /// The attribute names the rules compare, in display order.
 pub const RULE_ATTRIBUTES: [&str; 6] = ["CN", "O", "OU", "L", "ST", "C"];
 
@@ -642,7 +635,7 @@ mod tests {
         ] {
             let err = parse_dn("x", text).unwrap_err();
             assert_eq!(err, want, "{text:?}");
-            assert_eq!(String::from(err), line, "{text:?}");
+            assert_eq!(err.to_string(), line, "{text:?}");
         }
     }
 

@@ -144,13 +144,6 @@ impl KeyInfo {
 #[error("not valid DER: {0}")]
 pub struct DescribeError(pub x509_parser::nom::Err<X509Error>);
 
-/// Callers that put the message into an `InputError` as it is.
-impl From<DescribeError> for String {
-    fn from(e: DescribeError) -> String {
-        e.to_string()
-    }
-}
-
 /// Describes the certificate `der` (already checked to parse) at position `index`.
 pub fn describe(index: usize, der: &[u8], now: UnixSeconds) -> Result<CertInfo, DescribeError> {
     let (_, cert) = parse_x509_certificate(der).map_err(DescribeError)?;
