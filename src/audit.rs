@@ -51,7 +51,13 @@ fn run_inner(args: &AuditArgs, console: Console) -> Result<u8, InputError> {
     // The one clock read of the run: the sinks and the bundles are given it.
     let started = clock::now();
     let evaluated = args.at.unwrap_or(started);
-    let meta = AuditMeta::new(&inv, started, evaluated);
+    let meta = AuditMeta::new(
+        &inv.path,
+        &inv.policy,
+        (inv.targets.len(), inv.bundles.len()),
+        started,
+        evaluated,
+    );
     for s in sinks.iter_mut() {
         s.begin(&meta)
             .or_else(ignore_closed_pipe)
@@ -290,7 +296,7 @@ pub(crate) async fn verify_one(
         c.check == crate::step::Step::TlsHandshake && c.status == crate::finding::Status::Pass
     });
     let probe = if policy.require_client_auth && handshake_ok {
-        Some(probe_without_client_cert(&plan).await)
+        Some(engine::probe_without_client_cert(&plan).await)
     } else {
         None
     };
@@ -441,21 +447,6 @@ fn client_auth_required(
         return known(report);
     }
     None
-}
-
-/// One attempt like `plan` but without the client certificate and without credentials:
-/// does the server serve a client that presents none?
-pub(crate) async fn probe_without_client_cert(
-    plan: &crate::plan::VerifyPlan,
-) -> crate::report::VerifyReport {
-    let mut bare = plan.clone();
-    bare.client = None;
-    bare.client_policy = None;
-    bare.password = None;
-    bare.user = None;
-    bare.expect_plaintext = None;
-    bare.plaintext_ports.clear();
-    engine::verify_once(&bare).await
 }
 
 /// `--baseline` for a bundle: a finding listing the certificates that changed.

@@ -97,6 +97,19 @@ pub async fn verify_once_keeping_stream(plan: &VerifyPlan) -> (VerifyReport, Opt
     (report, kept.filter(|_| usable))
 }
 
+/// One attempt like `plan` but without the client certificate and without credentials:
+/// does the server serve a client that presents none?
+pub(crate) async fn probe_without_client_cert(plan: &VerifyPlan) -> VerifyReport {
+    let mut bare = plan.clone();
+    bare.client = None;
+    bare.client_policy = None;
+    bare.password = None;
+    bare.user = None;
+    bare.expect_plaintext = None;
+    bare.plaintext_ports.clear();
+    verify_once(&bare).await
+}
+
 /// Every observation of one attempt, in the order the protocol allows them.
 /// `kept` receives the TLS stream once the round trip is done (for discovery); `gate`, the
 /// chain judgement asked before credentials are sent (the judge reuses it).

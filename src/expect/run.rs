@@ -219,7 +219,7 @@ async fn client_auth_step(
     let bare = if p.client.is_none() {
         main
     } else {
-        bare_owned = crate::audit::probe_without_client_cert(p).await;
+        bare_owned = crate::engine::probe_without_client_cert(p).await;
         &bare_owned
     };
     let outcome = without_client_cert_outcome(&bare.policy_facts());

@@ -13,9 +13,9 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use crate::check::policy::{Policy, TlsVersionReq};
 use crate::clock::{self, UnixSeconds};
 use crate::finding::Severity;
-use crate::inventory::{Policy, TlsVersionReq};
 use crate::pki::describe::CertInfo;
 use crate::report::audit::{failing_steps, AuditMeta, BundleResult, Sink, Summary, TargetResult};
 use crate::report::Verdict;

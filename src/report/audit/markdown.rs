@@ -106,7 +106,7 @@ impl Sink for MarkdownSink {
         writeln!(
             self.out,
             "- Policy: min TLS {}, warn {} days, fail {} days, RSA >= {}, EC >= {}, SHA-1 {}, client auth {}, plaintext refused {}{}",
-            if p.min_tls_version == crate::inventory::TlsVersionReq::V1_3 { "1.3" } else { "1.2" },
+            if p.min_tls_version == crate::check::policy::TlsVersionReq::V1_3 { "1.3" } else { "1.2" },
             p.warn_days,
             p.fail_days,
             p.min_rsa_bits,

@@ -24,11 +24,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::check::policy::Policy;
 use crate::check::policy::PolicyFinding;
 use crate::clock::{self, UnixSeconds};
 use crate::domain::AuditFormat;
 use crate::finding::{Check, Severity, Status};
-use crate::inventory::{Inventory, Policy};
 use crate::report::{FileReport, Verdict, VerifyReport};
 
 /// One target's result: the verify report (its verdict includes the policy) and the
@@ -97,16 +97,23 @@ pub struct AuditMeta {
 impl AuditMeta {
     /// The run's facts. The caller reads the clock: `started` is when the run began,
     /// `evaluated` the time every check is judged at (`--at`, or `started`).
-    pub fn new(inv: &Inventory, started: UnixSeconds, evaluated: UnixSeconds) -> Self {
+    /// `counts`: how many targets and bundles the inventory holds.
+    pub fn new(
+        inventory: &str,
+        policy: &Policy,
+        counts: (usize, usize),
+        started: UnixSeconds,
+        evaluated: UnixSeconds,
+    ) -> Self {
         AuditMeta {
             tool: format!("tlsprobe {}", env!("CARGO_PKG_VERSION")),
             started: clock::rfc3339(started),
             evaluated_at: clock::rfc3339(evaluated),
             evaluated,
-            inventory: inv.path.clone(),
-            policy: inv.policy.clone(),
-            targets: inv.targets.len(),
-            bundles: inv.bundles.len(),
+            inventory: inventory.to_string(),
+            policy: policy.clone(),
+            targets: counts.0,
+            bundles: counts.1,
         }
     }
 }
