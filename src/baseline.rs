@@ -13,7 +13,6 @@ use crate::step::Step;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::InputError;
@@ -33,16 +32,7 @@ pub(crate) enum BaselineError {
     OtherTarget { found: String, wanted: String },
 }
 
-/// One fact that differs (or appeared, or went away).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Change {
-    /// What changed, e.g. `leaf.sha256`, `anchor`, `plaintext.6379`.
-    pub fact: String,
-    /// `None`: the fact is new.
-    pub before: Option<String>,
-    /// `None`: the fact went away.
-    pub after: Option<String>,
-}
+pub use crate::report::Change;
 
 /// The facts compared, by name.
 pub(crate) type Facts = BTreeMap<String, String>;

@@ -39,6 +39,18 @@ pub struct OtherBlockInfo {
     pub label: String,
 }
 
+/// One fact that differs from a `--baseline` (or appeared, or went away); computed by
+/// `baseline`, carried by the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Change {
+    /// What changed, e.g. `leaf.sha256`, `anchor`, `plaintext.6379`.
+    pub fact: String,
+    /// `None`: the fact is new.
+    pub before: Option<String>,
+    /// `None`: the fact went away.
+    pub after: Option<String>,
+}
+
 /// The result of `tlsprobe verify` for one target.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VerifyReport {
@@ -54,7 +66,7 @@ pub struct VerifyReport {
     pub attempts: u32,
     /// `--baseline`: what changed since the earlier report (absent without one).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub changes: Option<Vec<crate::baseline::Change>>,
+    pub changes: Option<Vec<Change>>,
     /// Not printed: the verified path's certificates (leaf first), for policies and metrics.
     #[serde(skip)]
     pub verified_path: Vec<CertInfo>,
