@@ -136,6 +136,27 @@ cflags=(--cacert testdata/serving-root.pem --cert testdata/client-chain.pem --ke
 a=$(median_ms discover "$bin" verify "${cflags[@]}" --discover cluster "rediss://localhost:${cports[0]}")
 b=$(median_ms single "$bin" verify "${cflags[@]}" "rediss://localhost:${cports[0]}")
 row "verify --discover cluster (6 nodes) vs 1 node" "$a" "$b" "1 node " "2.0x"
+# Where the time goes: CPU per run of tlsprobe (hyperfine's user+system) and of the six
+# redis-servers (their /proc utime+stime over the same number of runs), and the floor
+# that puts on the wall time with this machine's cores (all of it run in parallel).
+cpu_ms() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('%.2f' % ((r['user']+r['system'])*1000))" "$1"; }
+server_ticks() { local t=0 p; for p in "${cpids[@]}"; do t=$((t + $(awk '{print $14+$15}' /proc/"$p"/stat))); done; echo "$t"; }
+server_ms_per_run() { # CMD...: redis-server CPU ms per run of CMD, over $runs runs
+  local t0 t1 i
+  t0=$(server_ticks)
+  for i in $(seq "$runs"); do "$@" >/dev/null 2>&1 || true; done
+  t1=$(server_ticks)
+  python3 -c "import os,sys; print('%.2f' % ((int(sys.argv[2])-int(sys.argv[1]))*1000/os.sysconf('SC_CLK_TCK')/int(sys.argv[3])))" "$t0" "$t1" "$runs"
+}
+sa=$(server_ms_per_run "$bin" verify "${cflags[@]}" --discover cluster "rediss://localhost:${cports[0]}")
+sb=$(server_ms_per_run "$bin" verify "${cflags[@]}" "rediss://localhost:${cports[0]}")
+python3 - "$(cpu_ms "$work/discover.json")" "$sa" "$(cpu_ms "$work/single.json")" "$sb" "$(nproc)" "$b" <<'PY'
+import sys
+ta, sa, tb, sb, cores, single = map(float, sys.argv[1:])
+print(f"  CPU per run: discover tlsprobe {ta:.2f} ms + redis-servers {sa:.2f} ms;"
+      f" 1 node {tb:.2f} + {sb:.2f} ms")
+print(f"  floor on {int(cores)} cores: {(ta + sa) / cores:.2f} ms = {(ta + sa) / cores / single:.2f}x the 1-node wall time")
+PY
 kill "${cpids[@]}" 2>/dev/null || true
 
 # ---------------------------------------------------------------------------
