@@ -545,25 +545,11 @@ mod tests {
     use crate::report::topology::{NodeReport, NodeRole, TopologyKind};
 
     fn report(verdict: Verdict, steps: &[(Step, Status)]) -> VerifyReport {
-        VerifyReport {
-            target: "rediss://127.0.0.1:7000".into(),
-            verdict,
-            checks: steps
-                .iter()
-                .map(|(s, st)| Check::new(*s, *st, format!("{} said so", s.as_str())))
-                .collect(),
-            tls: None,
-            chain: vec![],
-            anchor: None,
-            ping: None,
-            plaintext: vec![],
-            changes: None,
-            attempts: 1,
-            verified_path: vec![],
-            negotiated: None,
-            asked_for_auth: false,
-            client_not_after: None,
-        }
+        let checks = steps
+            .iter()
+            .map(|(s, st)| Check::new(*s, *st, format!("{} said so", s.as_str())))
+            .collect();
+        VerifyReport::of_checks("rediss://127.0.0.1:7000".into(), verdict, checks)
     }
 
     fn finding(target: &str, severity: Severity) -> policy::PolicyFinding {

@@ -108,25 +108,11 @@ mod tests {
     use crate::report::Verdict;
 
     fn report(steps: &[(Step, Status, &str)]) -> VerifyReport {
-        VerifyReport {
-            target: "tls://127.0.0.1:17000".into(),
-            verdict: Verdict::Pass,
-            checks: steps
-                .iter()
-                .map(|(s, st, m)| Check::new(*s, *st, *m))
-                .collect(),
-            tls: None,
-            chain: vec![],
-            anchor: None,
-            ping: None,
-            plaintext: vec![],
-            changes: None,
-            attempts: 1,
-            verified_path: vec![],
-            negotiated: None,
-            asked_for_auth: false,
-            client_not_after: None,
-        }
+        let checks = steps
+            .iter()
+            .map(|(s, st, m)| Check::new(*s, *st, *m))
+            .collect();
+        VerifyReport::of_checks("tls://127.0.0.1:17000".into(), Verdict::Pass, checks)
     }
 
     #[test]

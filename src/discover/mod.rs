@@ -607,22 +607,11 @@ struct BadEndpoint {
 
 /// A report for a node that could not be verified at all.
 fn failed_report(endpoint: &str, port: u16, step: Step, msg: &str) -> VerifyReport {
-    VerifyReport {
-        target: format!("rediss://{endpoint}:{port}"),
-        verdict: Verdict::Fail,
-        checks: vec![Check::new(step, Status::Fail, msg)],
-        tls: None,
-        chain: vec![],
-        anchor: None,
-        ping: None,
-        plaintext: vec![],
-        changes: None,
-        attempts: 1,
-        verified_path: vec![],
-        negotiated: None,
-        asked_for_auth: false,
-        client_not_after: None,
-    }
+    VerifyReport::of_checks(
+        format!("rediss://{endpoint}:{port}"),
+        Verdict::Fail,
+        vec![Check::new(step, Status::Fail, msg)],
+    )
 }
 
 /// A failed `server-name` at an announced endpoint breaks every client sent there: say

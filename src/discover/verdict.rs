@@ -52,22 +52,7 @@ mod tests {
     use crate::step::Step;
 
     fn report(verdict: Verdict) -> VerifyReport {
-        VerifyReport {
-            target: "rediss://127.0.0.1:7000".into(),
-            verdict,
-            checks: vec![],
-            tls: None,
-            chain: vec![],
-            anchor: None,
-            ping: None,
-            plaintext: vec![],
-            changes: None,
-            attempts: 1,
-            verified_path: vec![],
-            negotiated: None,
-            asked_for_auth: false,
-            client_not_after: None,
-        }
+        VerifyReport::of_checks("rediss://127.0.0.1:7000".into(), verdict, vec![])
     }
 
     fn node(verdict: Verdict, bus: Option<Verdict>) -> NodeReport {

@@ -83,6 +83,27 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// A report of only `checks` for `target`: nothing was observed beyond them (a node
+    /// that could not be verified at all).
+    pub fn of_checks(target: String, verdict: Verdict, checks: Vec<Check>) -> Self {
+        VerifyReport {
+            target,
+            verdict,
+            checks,
+            tls: None,
+            chain: vec![],
+            anchor: None,
+            ping: None,
+            plaintext: vec![],
+            changes: None,
+            attempts: 1,
+            verified_path: vec![],
+            negotiated: None,
+            asked_for_auth: false,
+            client_not_after: None,
+        }
+    }
+
     /// Verdict from the steps: any failure fails the target.
     pub fn verdict_of(checks: &[Check]) -> Verdict {
         if checks.iter().any(|c| c.status == Status::Fail) {
