@@ -202,14 +202,7 @@ impl Sink for HtmlSink {
                 message: f.message.clone(),
             });
         }
-        let problems: Vec<String> = b
-            .file
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.rule.to_string())
-            .chain(b.errors.iter().cloned())
-            .collect();
+        let problems = b.problems();
         self.bundles.push(BundleRow {
             id: b.id.clone(),
             verdict: b.verdict,

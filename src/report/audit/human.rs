@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use crate::check::policy::PolicyFinding;
-use crate::finding::{Finding, Severity, Status};
+use crate::finding::{Finding, Status};
 use crate::report::audit::{
     failing_steps, leaf_days, tls_version, AuditMeta, BundleResult, Sink, Summary, TargetResult,
 };
@@ -84,14 +84,7 @@ impl Sink for HumanSink {
 
     fn bundle(&mut self, b: &BundleResult) -> io::Result<()> {
         let v = self.verdict(b.verdict);
-        let errors: Vec<String> = b
-            .file
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.rule.to_string())
-            .chain(b.errors.iter().cloned())
-            .collect();
+        let errors = b.problems();
         writeln!(
             self.out,
             "{v:<7} bundle {:<21} {} certificates  {}",

@@ -4,7 +4,6 @@
 
 use std::io::{self, Write};
 
-use crate::finding::Severity;
 use crate::report::audit::{
     failing_steps, leaf_days, tls_version, warning_steps, AuditMeta, BundleResult, Sink, Summary,
     TargetResult,
@@ -72,14 +71,7 @@ impl Sink for MarkdownSink {
         } else {
             "**FAIL**"
         };
-        let bad: Vec<String> = b
-            .file
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.rule.to_string())
-            .chain(b.errors.iter().cloned())
-            .collect();
+        let bad = b.problems();
         self.bundle_rows.push_str(&format!(
             "| {} | {verdict} | {} | {} |\n",
             md(&b.id),

@@ -79,6 +79,20 @@ pub struct BundleResult {
     pub verdict: Verdict,
 }
 
+impl BundleResult {
+    /// What failed the bundle, for the sinks that list it: the rules of its error
+    /// findings, then its read errors.
+    pub fn problems(&self) -> Vec<String> {
+        self.file
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.rule.to_string())
+            .chain(self.errors.iter().cloned())
+            .collect()
+    }
+}
+
 /// Facts about the run.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AuditMeta {
