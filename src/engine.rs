@@ -367,7 +367,7 @@ async fn start_tls(
     let deadline = Instant::now() + plan.timeout;
     let refused = |why: String, ms: f64| TlsEvidence {
         sni: plan.sni.clone(),
-        failure: Some(IoFailure::Other(why.clone())),
+        failure: Some(IoFailure::StartTlsRefused(why.clone())),
         starttls_refusal: Some(why),
         ms,
         ..TlsEvidence::default()
@@ -479,7 +479,7 @@ async fn app_round_trip(
                 mysql::session(s, g, &plan.sql_login(send_credentials), true, deadline).await,
             ),
             None => App::Sql(SqlEvidence {
-                failure: Some(IoFailure::Other("no greeting".into())),
+                failure: Some(IoFailure::NoGreeting),
                 ..SqlEvidence::default()
             }),
         },
@@ -613,9 +613,7 @@ async fn plaintext_probe(plan: &VerifyPlan, addrs: &[SocketAddr]) -> PlaintextEv
     let t = StdInstant::now();
     let deadline = Instant::now() + plan.timeout;
     let outcome = match tcp::connect(addrs, deadline).await {
-        Err(e) => Err(IoFailure::Other(format!(
-            "plaintext connection not accepted: {e}"
-        ))),
+        Err(e) => Err(IoFailure::NotAccepted(e)),
         Ok((mut s, _)) => match plan.target.scheme {
             Scheme::Postgres => {
                 postgres::plaintext_probe(&mut s, &plan.sql_login(false).user, deadline).await

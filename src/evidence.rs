@@ -38,7 +38,14 @@ pub enum IoFailure {
         kind: std::io::ErrorKind,
         message: String,
     },
-    /// Anything else, as a short sentence.
+    /// The server refused the protocol's request for TLS (SSLRequest `N`, a MySQL
+    /// server without SSL), in tlsprobe's words about what it said.
+    StartTlsRefused(String),
+    /// The MySQL server sent no greeting, so no login can be tried.
+    NoGreeting,
+    /// A fresh plaintext connection was not accepted.
+    NotAccepted(ConnectError),
+    /// Anything else the database said or did, as a short sentence.
     Other(String),
 }
 
@@ -62,6 +69,9 @@ impl IoFailure {
             IoFailure::TlsConfig(e) => format!("cannot configure TLS: {e}"),
             IoFailure::Tls(e) => e.to_string(),
             IoFailure::Io { message, .. } => message.clone(),
+            IoFailure::StartTlsRefused(why) => why.clone(),
+            IoFailure::NoGreeting => "no greeting".into(),
+            IoFailure::NotAccepted(e) => format!("plaintext connection not accepted: {e}"),
             IoFailure::Other(m) => m.clone(),
         }
     }
@@ -305,5 +315,22 @@ pub fn version_name(v: rustls::ProtocolVersion) -> String {
         rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".into(),
         rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".into(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_describe_themselves_as_the_reports_word_them() {
+        let refused = IoFailure::StartTlsRefused("the server answered SSLRequest with N".into());
+        assert_eq!(refused.describe(), "the server answered SSLRequest with N");
+        assert_eq!(IoFailure::NoGreeting.describe(), "no greeting");
+        let addr = SocketAddr::from(([127, 0, 0, 1], 6379));
+        assert_eq!(
+            IoFailure::NotAccepted(ConnectError::Refused(addr)).describe(),
+            "plaintext connection not accepted: connection refused by 127.0.0.1:6379: nothing listens on that port"
+        );
     }
 }
