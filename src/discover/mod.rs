@@ -149,28 +149,13 @@ pub async fn run(plan: &VerifyPlan, opts: &DiscoverOpts) -> DeploymentReport {
         DiscoverKind::Replicas => TopologyKind::Replicas,
     };
     let (seed, stream) = engine::verify_target_keeping_stream(plan).await;
-    let mut checks = Vec::new();
     let Some(mut stream) = stream else {
-        checks.push(Check::new(
+        let skipped = Check::new(
             Step::Discover,
             Status::Skip,
             "not run: the seed failed verification, and discovery commands are only sent over a connection that passed every step",
-        ));
-        if kind == TopologyKind::Cluster {
-            checks.push(Check::new(
-                Step::ClusterHealth,
-                Status::Skip,
-                "not judged: no topology",
-            ));
-        }
-        return DeploymentReport {
-            seed,
-            topology: Topology {
-                kind,
-                checks,
-                nodes: vec![],
-            },
-        };
+        );
+        return without_topology(seed, kind, skipped);
     };
     let deadline = Instant::now() + plan.timeout;
     let started = std::time::Instant::now();
@@ -183,29 +168,15 @@ pub async fn run(plan: &VerifyPlan, opts: &DiscoverOpts) -> DeploymentReport {
         DiscoverKind::Replicas => discover_replicas(&mut stream, deadline).await,
     };
     drop(stream);
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let ms = crate::probe::ms_since(started);
     let found = match found {
         Ok(f) => f,
         Err(e) => {
-            checks.push(Check::new(Step::Discover, Status::Fail, e.to_string()).with_ms(ms));
-            if kind == TopologyKind::Cluster {
-                checks.push(Check::new(
-                    Step::ClusterHealth,
-                    Status::Skip,
-                    "not judged: no topology",
-                ));
-            }
-            return DeploymentReport {
-                seed,
-                topology: Topology {
-                    kind,
-                    checks,
-                    nodes: vec![],
-                },
-            };
+            let failed = Check::new(Step::Discover, Status::Fail, e.to_string()).with_ms(ms);
+            return without_topology(seed, kind, failed);
         }
     };
-    checks.push(found.check.clone().with_ms(ms));
+    let mut checks = vec![found.check.clone().with_ms(ms)];
     let nodes = verify_all(plan, &seed, opts, &found.nodes).await;
     if kind == TopologyKind::Cluster {
         let inputs: Vec<health::NodeHealth<'_>> = found
@@ -226,6 +197,27 @@ pub async fn run(plan: &VerifyPlan, opts: &DiscoverOpts) -> DeploymentReport {
             kind,
             checks,
             nodes,
+        },
+    }
+}
+
+/// The seed's report and no nodes: `discover` as judged, and (for a cluster) a skipped
+/// `cluster-health`.
+fn without_topology(seed: VerifyReport, kind: TopologyKind, discover: Check) -> DeploymentReport {
+    let mut checks = vec![discover];
+    if kind == TopologyKind::Cluster {
+        checks.push(Check::new(
+            Step::ClusterHealth,
+            Status::Skip,
+            "not judged: no topology",
+        ));
+    }
+    DeploymentReport {
+        seed,
+        topology: Topology {
+            kind,
+            checks,
+            nodes: vec![],
         },
     }
 }
