@@ -2,10 +2,11 @@
 //! read with a size bound and a deadline, and small accessors for the reply shapes
 //! Redis uses (RESP2 arrays of alternating keys and values, or RESP3 maps).
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
 
 use crate::evidence::IoFailure;
+use crate::probe::redis::read_value;
 
 /// The largest discovery reply read (CLUSTER NODES of a 1000-node cluster is ~200 KiB).
 pub(crate) const MAX_DISCOVERY_REPLY: usize = 8 * 1024 * 1024;
@@ -75,48 +76,6 @@ where
                 .to_string(),
         }),
         v => Ok(v),
-    }
-}
-
-/// Reads exactly one RESP value of at most `max` bytes.
-pub(crate) async fn read_value<S>(stream: &mut S, max: usize) -> Result<redis::Value, IoFailure>
-where
-    S: AsyncRead + Unpin,
-{
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    let mut chunk = vec![0u8; 16 * 1024];
-    loop {
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| crate::connect::classify_io(&e))?;
-        if n == 0 {
-            return Err(if buf.is_empty() {
-                IoFailure::Closed
-            } else {
-                IoFailure::Malformed(format!(
-                    "connection closed after {} bytes of an incomplete reply",
-                    buf.len()
-                ))
-            });
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if buf.len() > max {
-            return Err(IoFailure::Malformed(format!(
-                "reply larger than {max} bytes"
-            )));
-        }
-        match redis::parse_redis_value(&buf) {
-            Ok(v) => return Ok(v),
-            // Incomplete: read on, within the bound.
-            Err(e) if e.is_io_error() => {}
-            Err(_) => {
-                return Err(IoFailure::Malformed(format!(
-                    "not a RESP reply: {}",
-                    crate::probe::redis::preview(&buf)
-                )))
-            }
-        }
     }
 }
 

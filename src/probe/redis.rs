@@ -47,8 +47,17 @@ pub async fn read_reply<S>(stream: &mut S) -> Result<Reply, IoFailure>
 where
     S: AsyncRead + Unpin,
 {
+    read_value(stream, MAX_REPLY_BYTES).await.map(reduce)
+}
+
+/// Reads exactly one RESP value of at most `max` bytes (the bound is on the bytes read,
+/// complete or not); a TLS alert record where RESP was expected is named as such.
+pub(crate) async fn read_value<S>(stream: &mut S, max: usize) -> Result<redis::Value, IoFailure>
+where
+    S: AsyncRead + Unpin,
+{
     let mut buf: Vec<u8> = Vec::with_capacity(256);
-    let mut chunk = [0u8; 4096];
+    let mut chunk = [0u8; 8 * 1024];
     loop {
         let n = stream.read(&mut chunk).await.map_err(|e| classify_io(&e))?;
         if n == 0 {
@@ -68,15 +77,15 @@ where
                 "the server answered with a TLS alert record".into(),
             ));
         }
+        if buf.len() > max {
+            return Err(IoFailure::Malformed(format!(
+                "reply larger than {max} bytes"
+            )));
+        }
         match redis::parse_redis_value(&buf) {
-            Ok(v) => return Ok(reduce(v)),
-            Err(e) if e.is_io_error() => {
-                if buf.len() > MAX_REPLY_BYTES {
-                    return Err(IoFailure::Malformed(format!(
-                        "reply larger than {MAX_REPLY_BYTES} bytes"
-                    )));
-                }
-            }
+            Ok(v) => return Ok(v),
+            // Incomplete: read on, within the bound.
+            Err(e) if e.is_io_error() => {}
             Err(_) => {
                 return Err(IoFailure::Malformed(format!(
                     "not a RESP reply: {}",
