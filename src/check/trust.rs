@@ -199,7 +199,6 @@ fn chain_trust(
         memo: Some((&trust.memo, AnchorSet::All)),
     };
     let (mut result, verified_at) = query.apart_from_dates(now, candidate_times(chain));
-    let judged_at_other_time = verified_at != now || matches!(&result, Err(r) if r.is_time());
     if matches!(&result, Err(r) if r.is_time()) {
         // webpki ranks date errors above the others, so one expired certificate with a
         // matching name hides why the rest of the chain is refused. Ask again without the
@@ -267,7 +266,8 @@ fn chain_trust(
             );
             msg.push_str(&format!("\npath: {}", names.join(" <- ")));
             msg.push_str(&format!("\ntrust store: {}", trust.store));
-            if judged_at_other_time {
+            // A path found at another time than now: trust was judged apart from dates.
+            if verified_at != now {
                 msg.push_str("\n(trust judged apart from dates: see expiry)");
             }
             (
