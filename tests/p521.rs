@@ -1,7 +1,7 @@
 //! P-521 and RSA-PSS against real TLS redis-servers built from the `p521-*` and `pss-*`
 //! fixtures, each compared with what redis-cli says on the same server.
 //!
-//! ring has no P-521; tlsprobe adds it (src/connect/algs.rs) for handshake signatures,
+//! ring has no P-521; tlsprobe adds it (src/pki/algs.rs) for handshake signatures,
 //! chain signatures and client keys. Keys of type id-RSASSA-PSS are a limit of rustls: the
 //! step must say so by name rather than blame the server.
 
@@ -212,4 +212,28 @@ fn rsa_pss_ca_key_is_named_as_a_tlsprobe_limit() {
         "{}",
         steps(&v)
     );
+}
+
+#[test]
+fn a_p521_bundle_whose_first_certificate_suffices_does_not_warn() {
+    // [P-521 root, P-521 intermediate]: the path is anchored at the intermediate and leads
+    // up to #0, and #0 alone verifies it, as redis-cli (OpenSSL) with only the root shows.
+    // The "first certificate alone" question once used webpki's default algorithms (no
+    // P-521/SHA-512) and warned that such clients would fail.
+    let s = server(
+        "p521-signed-server-chain.pem",
+        "p521-signed-server.key",
+        "no",
+    );
+    assert_eq!(redis_cli_ping(s.port, "p521-root.pem", None), "PONG");
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("p521-bundle.pem");
+    let mut pem = std::fs::read(testdata("p521-root.pem")).unwrap();
+    pem.extend(std::fs::read(testdata("p521-intermediate.pem")).unwrap());
+    std::fs::write(&bundle, pem).unwrap();
+    let (v, code, _) = verify_json(&["--cacert", bundle.to_str().unwrap(), &s.url()]);
+    assert_eq!(code, 0, "{}", steps(&v));
+    assert_eq!(status(&v, "chain-trust"), "pass", "{}", steps(&v));
+    assert_eq!(status(&v, "anchor"), "pass", "{}", steps(&v));
+    assert_eq!(v["anchor"]["index"], 0, "{}", v["anchor"]);
 }
